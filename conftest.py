@@ -1,0 +1,3 @@
+"""Registers the conformance plugin for runs from this folder."""
+
+pytest_plugins = ["chfa_conformance.pytest_plugin"]

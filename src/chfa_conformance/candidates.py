@@ -1,0 +1,260 @@
+"""Candidate adapters: hand a scenario to a DSP build and collect what it delivers.
+
+`reference` (the embedded emitter), `python:module:function` (in process) and
+`cmd:<command line>` (any language: scenario JSON on stdin, JSON lines on stdout) all end
+in the same CandidateOutput. A candidate that hangs, crashes, exits non-zero, floods its
+output or prints something that is not a protocol line yields an output with `error` set,
+so its case fails with that message and the run goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+MAX_OUTPUT_BYTES = 128 * 1024 * 1024
+MAX_OUTPUT_LINES = 500_000
+MAX_STDERR_SHOWN = 2000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One alert as the candidate delivered it; `number` counts alert lines from 1."""
+
+    number: int
+    recipient: str
+    xml: bytes
+
+
+@dataclass(frozen=True)
+class InventoryEntry:
+    device: str
+    firmware_version: str
+
+
+@dataclass(frozen=True)
+class CandidateOutput:
+    deliveries: tuple[Delivery, ...] = ()
+    inventory: tuple[InventoryEntry, ...] | None = None
+    error: str | None = None
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    max_output_bytes: int = MAX_OUTPUT_BYTES
+    max_output_lines: int = MAX_OUTPUT_LINES
+
+
+class Candidate(Protocol):
+    name: str
+
+    def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput: ...
+
+
+EmitFunction = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class PythonCandidate:
+    """An in-process function; it runs in a worker thread so a hang cannot stall the run."""
+
+    name: str
+    function: EmitFunction = field(repr=False)
+
+    def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput:
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["lines"] = list(self.function(scenario))
+            except BaseException as exc:  # noqa: BLE001 - any failure of the candidate is its case's failure
+                outcome["error"] = f"{type(exc).__name__}: {exc}"
+
+        worker = threading.Thread(target=call, name=f"candidate {self.name}", daemon=True)
+        worker.start()
+        worker.join(limits.timeout_seconds)
+        if worker.is_alive():
+            return CandidateOutput(error=f"candidate {self.name} did not return within {limits.timeout_seconds:g}s")
+        if "error" in outcome:
+            return CandidateOutput(error=f"candidate {self.name} raised {outcome['error']}")
+        lines = outcome["lines"]
+        if len(lines) > limits.max_output_lines:
+            return CandidateOutput(error=f"candidate {self.name} returned {len(lines)} lines, over the {limits.max_output_lines} limit")
+        return collect_lines(lines, self.name)
+
+
+@dataclass(frozen=True)
+class CommandCandidate:
+    """A separate process speaking protocol version 1 on stdin/stdout."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: Path | None = None
+
+    def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput:
+        payload = json.dumps(scenario).encode("utf-8")
+        with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
+            try:
+                process = subprocess.Popen(
+                    self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
+                    cwd=self.cwd, start_new_session=True,
+                )
+            except OSError as exc:
+                return CandidateOutput(error=f"candidate {self.name} could not start: {exc.strerror or exc}")
+            failure = _converse(process, payload, limits, stdout_file)
+            stderr = _tail(stderr_file)
+            if failure is not None:
+                return CandidateOutput(error=f"candidate {self.name} {failure}", stderr=stderr)
+            stdout_file.seek(0)
+            return _parse_stream(stdout_file, self.name, limits, stderr)
+
+
+def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, sink: Any) -> str | None:
+    """Feed stdin, copy stdout to `sink` under the size limit, wait under the time limit."""
+    overflow = threading.Event()
+    threading.Thread(target=_write_stdin, args=(process, payload), daemon=True).start()
+    reader = threading.Thread(target=_copy_stdout, args=(process, sink, limits.max_output_bytes, overflow), daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=limits.timeout_seconds)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        process.wait()
+        reader.join(timeout=5)
+        if overflow.is_set():
+            return f"wrote more than {limits.max_output_bytes} bytes and was stopped"
+        return f"did not finish within {limits.timeout_seconds:g}s and was stopped"
+    _kill(process)  # children left behind in its session would hold stdout open
+    reader.join(timeout=5)
+    if overflow.is_set():
+        return f"wrote more than {limits.max_output_bytes} bytes and was stopped"
+    if code != 0:
+        return f"exited with status {code}" if code > 0 else f"was killed by signal {-code}"
+    return None
+
+
+def _copy_stdout(process: subprocess.Popen[bytes], sink: Any, limit: int, overflow: threading.Event) -> None:
+    assert process.stdout is not None
+    written = 0
+    while chunk := process.stdout.read(1 << 16):
+        written += len(chunk)
+        if written > limit:
+            overflow.set()
+            _kill(process)
+            break
+        sink.write(chunk)
+    process.stdout.close()
+
+
+def _write_stdin(process: subprocess.Popen[bytes], payload: bytes) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write(payload)
+        process.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+
+
+def _tail(stream: Any) -> str:
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(max(0, size - MAX_STDERR_SHOWN))
+    return str(stream.read().decode("utf-8", errors="replace"))
+
+
+def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> CandidateOutput:
+    lines: list[Mapping[str, Any]] = []
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        if len(lines) >= limits.max_output_lines:
+            return CandidateOutput(error=f"candidate {name} wrote more than {limits.max_output_lines} lines", stderr=stderr)
+        try:
+            line = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            shown = raw[:80].decode("utf-8", errors="replace")
+            return CandidateOutput(error=f"candidate {name} output line {number} is not JSON ({exc}): {shown!r}", stderr=stderr)
+        lines.append(line)
+    output = collect_lines(lines, name)
+    return CandidateOutput(output.deliveries, output.inventory, output.error, stderr)
+
+
+def collect_lines(lines: Iterable[Any], name: str) -> CandidateOutput:
+    """Sort protocol lines into deliveries and inventory entries; a malformed line is an error."""
+    deliveries: list[Delivery] = []
+    inventory: list[InventoryEntry] | None = None
+    for number, line in enumerate(lines, start=1):
+        problem = _line_problem(line)
+        if problem is not None:
+            return CandidateOutput(error=f"candidate {name} output line {number} {problem}")
+        if "inventory" in line:
+            entry = line["inventory"]
+            inventory = (inventory or []) + [InventoryEntry(entry["device"], entry["firmware_version"])]
+        else:
+            deliveries.append(Delivery(len(deliveries) + 1, line["recipient"], line["xml"].encode("utf-8")))
+    return CandidateOutput(tuple(deliveries), tuple(inventory) if inventory is not None else None)
+
+
+def _line_problem(line: Any) -> str | None:
+    if not isinstance(line, Mapping):
+        return f"is not a JSON object but {type(line).__name__}"
+    if set(line) == {"recipient", "xml"}:
+        if isinstance(line["recipient"], str) and isinstance(line["xml"], str):
+            return None
+        return "has a recipient or xml that is not a string"
+    if set(line) == {"inventory"}:
+        entry = line["inventory"]
+        if isinstance(entry, Mapping) and set(entry) == {"device", "firmware_version"} and all(isinstance(v, str) for v in entry.values()):
+            return None
+        return "has an inventory entry without exactly 'device' and 'firmware_version' strings"
+    return f"has keys {sorted(map(str, line))}; expected recipient+xml or inventory"
+
+
+def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
+    """Build a candidate from its command-line spelling (see README, 'Plugging in a candidate')."""
+    if spec == "reference":
+        from reference_impl import emit
+
+        return PythonCandidate("reference", emit)
+    if spec.startswith("python:"):
+        return PythonCandidate(spec, _import_function(spec.removeprefix("python:")))
+    if spec.startswith("cmd:"):
+        argv = tuple(shlex.split(spec.removeprefix("cmd:")))
+        if not argv:
+            raise ValueError("cmd: needs a command line, e.g. cmd:\"python -m reference_impl\"")
+        return CommandCandidate(spec, argv, cwd)
+    raise ValueError(f"unknown candidate {spec!r}: use reference, python:module:function or cmd:\"command line\"")
+
+
+def _import_function(target: str) -> EmitFunction:
+    module_name, _, function_name = target.partition(":")
+    if not module_name or not function_name:
+        raise ValueError(f"python candidate {target!r} must be module:function")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"python candidate: cannot import {module_name}: {exc}") from exc
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ValueError(f"python candidate: {module_name} has no function {function_name}")
+    return function  # type: ignore[no-any-return]

@@ -1,0 +1,82 @@
+"""Case files: a scenario with its description and the requirement ids it exercises."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chfa_conformance.errors import SourceError
+from chfa_conformance.scenario import Scenario, build_scenario
+from chfa_conformance.specs import Spec, profile_override_schema
+from chfa_conformance.waves import expand_wave
+from chfa_conformance.yaml_source import YamlDocument, check_against_schema, load_yaml
+
+SCENARIO_SCHEMA_FILE = "scenario-v1.schema.json"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    description: str
+    requirements: tuple[str, ...]
+    scenario: Scenario
+    path: Path
+    line: int
+
+
+@cache
+def scenario_schema(schemas_dir: Path) -> dict[str, Any]:
+    """The protocol's scenario schema (also the case-file schema), read once per directory."""
+    path = schemas_dir / SCENARIO_SCHEMA_FILE
+    try:
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SourceError(path, None, f"cannot load the scenario schema: {exc}") from exc
+    return loaded
+
+
+def load_case(path: Path, spec: Spec, schemas_dir: Path) -> Case:
+    """Read, validate and build one case file; problems raise SourceError with file and line."""
+    document = load_yaml(path)
+    return case_from_document(document, spec, schemas_dir)
+
+
+def case_from_document(document: YamlDocument, spec: Spec, schemas_dir: Path) -> Case:
+    schema = scenario_schema(schemas_dir)
+    check_against_schema(document, {"$defs": schema["$defs"], "$ref": "#/$defs/caseFile"}, "case file")
+    data: Mapping[str, Any] = document.data
+    known = set(spec.ids())
+    for index, requirement_id in enumerate(data["requirements"]):
+        if requirement_id not in known:
+            line = document.line_of(("requirements", index))
+            raise SourceError(document.path, line, f"unknown requirement id {requirement_id!r}")
+    profile = spec.profile
+    if "profile" in data:
+        overrides = YamlDocument(document.path, data["profile"], _sub_lines(document, "profile"))
+        check_against_schema(overrides, profile_override_schema(spec), "profile override")
+        profile = profile.overridden(data["profile"])
+    body: dict[str, Any] = dict(data)
+    if "wave" in data:
+        body.update(expand_wave(data["wave"], profile.duis_versions_with_alert))
+    case_id = data.get("id", document.path.stem)
+    scenario_data = {key: body[key] for key in ("users", "hubs", "events", "notices") if key in body}
+    try:
+        scenario = build_scenario(case_id, scenario_data, profile, str(document.path), document.line_of)
+    except ValueError as exc:
+        raise SourceError(document.path, None, str(exc)) from exc
+    return Case(
+        id=case_id,
+        description=" ".join(data["description"].split()),
+        requirements=tuple(data["requirements"]),
+        scenario=scenario,
+        path=document.path,
+        line=1,
+    )
+
+
+def _sub_lines(document: YamlDocument, key: str) -> dict[tuple[str | int, ...], int]:
+    return {where[1:]: line for where, line in document.lines.items() if where[:1] == (key,)}

@@ -1,0 +1,163 @@
+"""The XML schemas alerts are validated against, chosen by each alert's schemaVersion.
+
+Two sources: the suite's compact schemas (schemas/, always available) or a folder of the
+official DUIS files as published ("DUIS Schema V5.1.xsd", with spaces; 5.3 is "V5.3a").
+libxml2 does not follow an xs:import whose schemaLocation holds spaces, so imports are
+rewritten in memory to escaped URLs and served from the folder by a resolver that refuses
+anything else. A missing import fails the load (fail closed), never a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from lxml import etree
+
+from chfa_conformance.errors import SchemaLoadError
+from chfa_conformance.specs import Profile
+from chfa_conformance.xml_safety import hardened_parser
+
+XS = "http://www.w3.org/2001/XMLSchema"
+_OFFICIAL_NAME = re.compile(r"DUIS Schema V(?P<version>[0-9]+\.[0-9]+)(?P<letter>[a-z]?)\.xsd")
+COMPACT_WITH_ALERT = "chfa-alert.xsd"
+COMPACT_WITHOUT_ALERT = "chfa-alert-pre-5.1.xsd"
+MAX_ERRORS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class SchemaVerdict:
+    valid: bool
+    errors: tuple[str, ...] = ()
+    schema_missing: bool = False
+
+
+def version_key(text: str | None) -> Decimal | None:
+    """schemaVersion is an xs:decimal: '5.1', '5.10' and ' 05.1 ' name the same version."""
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", text.strip()) else None
+
+
+@dataclass
+class SchemaSet:
+    """Schema files by DUIS version; each is compiled on first use and kept for the run."""
+
+    description: str
+    files: dict[Decimal, Path]
+    folder: Path
+    _compiled: dict[Decimal, etree.XMLSchema] = field(default_factory=dict)
+
+    def versions(self) -> list[Decimal]:
+        return sorted(self.files)
+
+    def validate(self, root: etree._Element, schema_version: str | None) -> SchemaVerdict:
+        key = version_key(schema_version)
+        if key is None:
+            return SchemaVerdict(False, (f"schemaVersion {schema_version!r} is not a decimal",))
+        if key not in self.files:
+            known = ", ".join(str(version) for version in self.versions())
+            reason = f"no schema for schemaVersion {schema_version} in {self.description} (has {known})"
+            return SchemaVerdict(False, (reason,), schema_missing=True)
+        schema = self.compiled(key)
+        if schema.validate(root):
+            return SchemaVerdict(True)
+        errors = tuple(f"line {error.line}: {error.message}" for error in list(schema.error_log)[:MAX_ERRORS_SHOWN])
+        return SchemaVerdict(False, errors)
+
+    def compiled(self, key: Decimal) -> etree.XMLSchema:
+        if key not in self._compiled:
+            self._compiled[key] = compile_schema(self.files[key], self.folder)
+        return self._compiled[key]
+
+    def compile_all(self) -> None:
+        """Load every schema now, so a broken folder stops the run before any case."""
+        for key in self.files:
+            self.compiled(key)
+
+
+def official_schemas(folder: Path) -> SchemaSet:
+    """The official DUIS files in `folder`, by the version in their published names."""
+    if not folder.is_dir():
+        raise SchemaLoadError(f"{folder}: not a folder of DUIS schema files")
+    chosen: dict[Decimal, tuple[str, Path]] = {}
+    for path in folder.iterdir():
+        match = _OFFICIAL_NAME.fullmatch(path.name)
+        if match is None:
+            continue
+        key = Decimal(match["version"])
+        if key not in chosen or match["letter"] > chosen[key][0]:
+            chosen[key] = (match["letter"], path)
+    if not chosen:
+        raise SchemaLoadError(f"{folder}: holds no file named like 'DUIS Schema V5.1.xsd'")
+    return SchemaSet(f"official DUIS schemas in {folder}", {key: path for key, (_, path) in chosen.items()}, folder)
+
+
+def compact_schemas(folder: Path, profile: Profile) -> SchemaSet:
+    """The suite's own schemas, serving every DUIS version the profile knows."""
+    files = {Decimal(version): folder / COMPACT_WITH_ALERT for version in profile.duis_versions_with_alert}
+    files |= {Decimal(version): folder / COMPACT_WITHOUT_ALERT for version in profile.duis_versions_without_alert}
+    return SchemaSet(f"compact schemas in {folder}", files, folder)
+
+
+class _FolderResolver(etree.Resolver):
+    """Serves schema imports from one folder only; anything else resolves to nothing."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder.resolve()
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
+        name = urllib.parse.unquote(urllib.parse.urlparse(system_url or "").path).rsplit("/", 1)[-1]
+        path = (self.folder / name).resolve()
+        if name and path.parent == self.folder and path.is_file():
+            return self.resolve_filename(str(path), context)
+        return self.resolve_string("", context)
+
+
+def compile_schema(path: Path, folder: Path) -> etree.XMLSchema:
+    """Compile one schema file with its imports, all from `folder`; any gap raises SchemaLoadError."""
+    parser = hardened_parser()
+    parser.resolvers.add(_FolderResolver(folder))
+    _require_imports(path, folder, set())
+    try:
+        document = etree.parse(str(path), parser)
+        _escape_locations(document)
+        return etree.XMLSchema(document)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
+        raise SchemaLoadError(f"{path}: the schema does not load: {' '.join(str(exc).split())}") from exc
+
+
+def _require_imports(path: Path, folder: Path, seen: set[Path]) -> None:
+    """Walk xs:import/xs:include before compiling, so a missing file is an error, not a warning."""
+    if path in seen:
+        return
+    seen.add(path)
+    if not path.is_file():
+        raise SchemaLoadError(f"{path}: schema file is missing")
+    try:
+        document = etree.parse(str(path), hardened_parser())
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise SchemaLoadError(f"{path}: not a readable schema: {' '.join(str(exc).split())}") from exc
+    for element in document.getroot().iter(f"{{{XS}}}import", f"{{{XS}}}include"):
+        location = element.get("schemaLocation")
+        if location is None:
+            continue
+        target = folder / urllib.parse.unquote(location)
+        if not target.is_file():
+            raise SchemaLoadError(f"{path}: imports {location!r}, which is not in {folder}")
+        _require_imports(target, folder, seen)
+
+
+def _escape_locations(document: etree._ElementTree) -> None:
+    for element in document.getroot().iter(f"{{{XS}}}import", f"{{{XS}}}include"):
+        location = element.get("schemaLocation")
+        if location is not None:
+            element.set("schemaLocation", urllib.parse.quote(urllib.parse.unquote(location)))

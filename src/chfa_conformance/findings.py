@@ -1,0 +1,32 @@
+"""What a check reports: one requirement id and the evidence for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation. `delivery` is the 1-based number of the candidate's output line."""
+
+    requirement: str
+    message: str
+    recipient: str | None = None
+    location: str | None = None
+    expected: str | None = None
+    seen: str | None = None
+    delivery: int | None = None
+
+    def evidence(self) -> str:
+        parts = []
+        if self.delivery is not None:
+            parts.append(f"alert #{self.delivery}")
+        if self.recipient is not None:
+            parts.append(f"recipient {self.recipient}")
+        if self.location is not None:
+            parts.append(f"at {self.location}")
+        if self.expected is not None:
+            parts.append(f"expected {self.expected!r}")
+        if self.seen is not None:
+            parts.append(f"seen {self.seen!r}")
+        return "; ".join(parts)

@@ -1,0 +1,74 @@
+"""xs:dateTime values: parsed strictly, with the time zone kept apart from the instant."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+_DATETIME = re.compile(
+    r"(?P<year>-?[0-9]{4,})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+@dataclass(frozen=True)
+class XsDateTime:
+    """A parsed xs:dateTime. `instant` is aware; without a zone it is read as UTC and flagged."""
+
+    instant: datetime
+    has_zone: bool
+
+
+def parse_xs_datetime(text: str) -> XsDateTime | None:
+    """Parse the xs:dateTime lexical form (whitespace collapsed); None when it is not one."""
+    match = _DATETIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    parts = match.groupdict()
+    extra = timedelta()
+    hour = int(parts["hour"])
+    if hour == 24:
+        if parts["minute"] != "00" or parts["second"] != "00" or int(parts["fraction"] or "0") != 0:
+            return None
+        hour, extra = 0, timedelta(days=1)
+    zone = _zone(parts["zone"])
+    if zone is False:
+        return None
+    fraction = (parts["fraction"] or "0")[:6].ljust(6, "0")
+    try:
+        value = datetime(
+            int(parts["year"]), int(parts["month"]), int(parts["day"]), hour,
+            int(parts["minute"]), int(parts["second"]), int(fraction),
+            tzinfo=zone or UTC,
+        )
+    except ValueError:
+        return None
+    return XsDateTime(instant=value + extra, has_zone=zone is not None)
+
+
+def _zone(text: str | None) -> timezone | None | bool:
+    if text is None:
+        return None
+    if text == "Z":
+        return UTC
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    if hours > 14 or minutes > 59 or (hours == 14 and minutes != 0):
+        return False
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if text[0] == "-" else offset)
+
+
+def parse_instant(text: str) -> datetime:
+    """A scenario timestamp: must carry a zone. Raises ValueError otherwise."""
+    parsed = parse_xs_datetime(text)
+    if parsed is None or not parsed.has_zone:
+        raise ValueError(f"{text!r} is not a date-time with a time zone")
+    return parsed.instant
+
+
+def format_instant(value: datetime) -> str:
+    """UTC, millisecond precision, 'Z' suffix: the form the DSP's messages use."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

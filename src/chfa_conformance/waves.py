@@ -1,0 +1,68 @@
+"""Expand a case file's `wave:` block into plain scenario data.
+
+A rollout of thousands of hubs is written as a few parameters; the expansion is
+deterministic, so the same file always yields the same scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from chfa_conformance.instants import format_instant, parse_instant
+
+_DEFAULT_MIX = ("electricity", "dual-fuel", "split", "gas")
+
+
+def _eui(prefix: int, number: int) -> str:
+    raw = f"{prefix:04X}{number:012X}"
+    return "-".join(raw[i : i + 2] for i in range(0, 16, 2))
+
+
+def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> dict[str, Any]:
+    """Scenario data (users, hubs, events, notices) for the rollout the wave block describes."""
+    parties = wave.get("supplier_parties", 3)
+    versions = tuple(wave.get("duis_versions", default_versions))
+    mix = tuple(wave.get("supply_mix", _DEFAULT_MIX))
+    start = parse_instant(wave["start"])
+    spacing = timedelta(seconds=wave.get("spacing_seconds", 1))
+    since = format_instant(start - timedelta(days=365))
+    users = []
+    for party in range(parties):
+        for offset, role in ((0x100, "import_supplier"), (0x200, "gas_supplier")):
+            users.append({
+                "id": _eui(0x90B3, 0xD51F3000_0000 + offset + party),
+                "role": role,
+                "duis_version": versions[party % len(versions)],
+                "party": f"supplier-{party + 1}",
+            })
+    hubs, events = [], []
+    failed_every = wave.get("failed_every", 0)
+    for number in range(wave["hubs"]):
+        chf = _eui(0x00DB, number * 4)
+        kind = mix[number % len(mix)]
+        import_party = number % parties
+        gas_party = (import_party + 1) % parties if kind == "split" else import_party
+        meters = []
+        if kind in ("electricity", "dual-fuel", "split"):
+            meters.append(_meter(_eui(0x00DB, number * 4 + 1), "ESME", users[2 * import_party]["id"], since))
+        if kind in ("gas", "dual-fuel", "split"):
+            meters.append(_meter(_eui(0x00DB, number * 4 + 2), "GSME", users[2 * gas_party + 1]["id"], since))
+        hubs.append({"chf": chf, "smets": 2, "meters": meters})
+        failed = failed_every > 0 and number % failed_every == failed_every - 1
+        events.append({
+            "hub": chf,
+            "at": format_instant(start + spacing * number),
+            "outcome": "activation_failed" if failed else "activated",
+            "firmware_from": wave["firmware_from"],
+            "firmware_to": wave["firmware_to"],
+        })
+    data: dict[str, Any] = {"users": users, "hubs": hubs, "events": events}
+    if "notice_days_before" in wave:
+        data["notices"] = [{"at": format_instant(start - timedelta(days=wave["notice_days_before"]))}]
+    return data
+
+
+def _meter(meter_id: str, meter_type: str, supplier: str, since: str) -> dict[str, Any]:
+    return {"id": meter_id, "type": meter_type, "commissioned": True, "responsible": [{"user": supplier, "from": since, "to": None}]}

@@ -1,0 +1,127 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Spec and case files are untrusted input: only plain YAML (no object tags, no anchors or
+aliases, no duplicate keys) is accepted, and every value keeps its line so that a problem
+found later (by the JSON Schema or a consistency rule) can name the line it stands on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from chfa_conformance.errors import SourceError
+
+JsonPath = tuple[str | int, ...]
+
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+MAX_YAML_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Plain data loaded from a file plus the line of each value (1-based)."""
+
+    path: Path
+    data: Any
+    lines: Mapping[JsonPath, int]
+
+    def line_of(self, where: JsonPath) -> int:
+        """The line of the nearest value on `where` that has one."""
+        for cut in range(len(where), -1, -1):
+            line = self.lines.get(where[:cut])
+            if line is not None:
+                return line
+        return 1
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """A private SafeLoader: the global yaml loaders stay untouched."""
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Read one YAML document; any problem raises SourceError naming file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(path, None, f"cannot read: {exc.strerror}") from exc
+    if len(raw) > MAX_YAML_BYTES:
+        raise SourceError(path, None, f"file of {len(raw)} bytes exceeds {MAX_YAML_BYTES}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, _line_at(raw, exc.start), "not valid UTF-8") from exc
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    """Parse YAML text; see load_yaml."""
+    loader = _PlainLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SourceError(path, 1, "empty file")
+        lines: dict[JsonPath, int] = {}
+        _vet(node, (), lines, path, set())
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise SourceError(path, line, f"YAML error: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise SourceError(path, None, f"YAML error: {exc}") from exc
+    finally:
+        loader.dispose()
+    return YamlDocument(path=path, data=data, lines=lines)
+
+
+def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Path, seen_nodes: set[int]) -> None:
+    line = node.start_mark.line + 1
+    lines[where] = line
+    if node.tag not in _PLAIN_TAGS:
+        raise SourceError(path, line, f"tag {node.tag!r} is not allowed (plain YAML only)")
+    if id(node) in seen_nodes:
+        raise SourceError(path, line, "aliases are not allowed (write the value out)")
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _vet(item, (*where, index), lines, path, seen_nodes)
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise SourceError(path, key_line, "mapping keys must be plain scalars")
+            key = str(key_node.value)
+            if key in seen:
+                raise SourceError(path, key_line, f"duplicate key {key!r} (first on line {seen[key]})")
+            seen[key] = key_line
+            _vet(value_node, (*where, key), lines, path, seen_nodes)
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def check_against_schema(document: YamlDocument, schema: Mapping[str, Any], what: str) -> None:
+    """Validate with JSON Schema; the first error (deepest path first) becomes a SourceError."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document.data), key=lambda e: (-len(e.absolute_path), str(e.message)))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors) or errors[0]
+    where: JsonPath = tuple(error.absolute_path)
+    field = "/".join(str(part) for part in where) or "(top level)"
+    raise SourceError(document.path, document.line_of(where), f"{what}: at {field}: {_short(error.message)}")
+
+
+def _short(message: str, limit: int = 200) -> str:
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

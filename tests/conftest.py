@@ -1,0 +1,51 @@
+"""Fixtures for the suite's own tests: the project's spec, cases and settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from chfa_conformance.cases import Case, load_case
+from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
+from chfa_conformance.specs import Spec, load_spec
+
+PROJECT = Path(__file__).resolve().parents[1]
+OFFICIAL_DUIS = Path(os.environ.get("CHFA_OFFICIAL_DUIS", PROJECT.parent / "shared" / "duis"))
+CASE_FILES = sorted((PROJECT / "cases").glob("*.yaml"))
+
+RunAll = Callable[..., dict[str, CaseResult]]
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    return load_spec(PROJECT / "specs")
+
+
+@pytest.fixture(scope="session")
+def cases(spec: Spec) -> list[Case]:
+    return [load_case(path, spec, PROJECT / "schemas") for path in CASE_FILES]
+
+
+@pytest.fixture(scope="session")
+def official_duis() -> Path:
+    if not (OFFICIAL_DUIS / "DUIS Schema V5.1.xsd").is_file():
+        pytest.skip(f"official DUIS schemas not found at {OFFICIAL_DUIS} (set CHFA_OFFICIAL_DUIS)")
+    return OFFICIAL_DUIS
+
+
+def settings_for(candidate: str, duis_xsd: Path | None = None, timeout: float | None = None) -> RunSettings:
+    return build_settings(PROJECT, candidate, duis_xsd, timeout)
+
+
+@pytest.fixture(scope="session")
+def run_all(cases: list[Case]) -> RunAll:
+    """Run every case in cases/ against a candidate; results by case id."""
+
+    def run(candidate: str, duis_xsd: Path | None = None, skip: tuple[str, ...] = ()) -> dict[str, CaseResult]:
+        settings = settings_for(candidate, duis_xsd)
+        return {case.id: run_case(case, settings) for case in cases if case.id not in skip}
+
+    return run
