@@ -66,9 +66,10 @@ def _responsible_suppliers(hub: Mapping[str, Any], at: datetime, users: Mapping[
         for registration in meter.get("responsible", []):
             user_id = registration["user"].upper()
             starts, ends = _instant(registration["from"]), registration.get("to")
-            if starts <= at and (ends is None or at < _instant(ends)):
-                if users[user_id]["role"] == ROLE_FOR_METER[meter["type"]] and user_id not in recipients:
-                    recipients.append(user_id)
+            in_force = starts <= at and (ends is None or at < _instant(ends))
+            right_role = users[user_id]["role"] == ROLE_FOR_METER[meter["type"]]
+            if in_force and right_role and user_id not in recipients:
+                recipients.append(user_id)
     return recipients
 
 

@@ -16,6 +16,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 OFFICIAL_DUIS = Path(os.environ.get("CHFA_OFFICIAL_DUIS", PROJECT.parent / "shared" / "duis"))
 CASE_FILES = sorted((PROJECT / "cases").glob("*.yaml"))
 
+pytest_plugins = ["pytester"]
+
 RunAll = Callable[..., dict[str, CaseResult]]
 
 

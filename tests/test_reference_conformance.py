@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from chfa_conformance.candidates import Limits, make_candidate
+from chfa_conformance.checks import judge
 from chfa_conformance.duis_schema import version_key
-from tests.conftest import RunAll
+from tests.conftest import RunAll, settings_for
 
 
 def test_reference_passes_every_case_with_the_compact_schemas(run_all: RunAll) -> None:
@@ -16,9 +19,6 @@ def test_reference_passes_every_case_with_the_compact_schemas(run_all: RunAll) -
 
 
 def test_reference_alerts_are_valid_against_the_official_schemas(run_all: RunAll, official_duis: Path) -> None:
-    from chfa_conformance.checks import judge
-    from chfa_conformance.candidates import make_candidate, Limits
-    from tests.conftest import settings_for
 
     settings = settings_for("reference", official_duis)
     results = run_all("reference", official_duis)
@@ -34,7 +34,5 @@ def test_reference_alerts_are_valid_against_the_official_schemas(run_all: RunAll
 
 
 def test_command_line_reference_passes_too(run_all: RunAll) -> None:
-    import sys
-
     results = run_all(f"cmd:{sys.executable} -m reference_impl", skip=("pilot-wave-5000",))
     assert {case_id: (r.findings, r.error) for case_id, r in results.items() if r.findings or r.error} == {}

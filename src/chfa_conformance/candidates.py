@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from reference_impl import emit as reference_emit
+
 DEFAULT_TIMEOUT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 128 * 1024 * 1024
 MAX_OUTPUT_LINES = 500_000
@@ -59,7 +61,8 @@ class Limits:
 
 
 class Candidate(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput: ...
 
@@ -109,8 +112,12 @@ class CommandCandidate:
         with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
             try:
                 process = subprocess.Popen(
-                    self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
-                    cwd=self.cwd, start_new_session=True,
+                    self.argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr_file,
+                    cwd=self.cwd,
+                    start_new_session=True,
                 )
             except OSError as exc:
                 return CandidateOutput(error=f"candidate {self.name} could not start: {exc.strerror or exc}")
@@ -233,17 +240,15 @@ def _line_problem(line: Any) -> str | None:
 def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
     """Build a candidate from its command-line spelling (see README, 'Plugging in a candidate')."""
     if spec == "reference":
-        from reference_impl import emit
-
-        return PythonCandidate("reference", emit)
+        return PythonCandidate("reference", reference_emit)
     if spec.startswith("python:"):
         return PythonCandidate(spec, _import_function(spec.removeprefix("python:")))
     if spec.startswith("cmd:"):
         argv = tuple(shlex.split(spec.removeprefix("cmd:")))
         if not argv:
-            raise ValueError("cmd: needs a command line, e.g. cmd:\"python -m reference_impl\"")
+            raise ValueError('cmd: needs a command line, e.g. cmd:"python -m reference_impl"')
         return CommandCandidate(spec, argv, cwd)
-    raise ValueError(f"unknown candidate {spec!r}: use reference, python:module:function or cmd:\"command line\"")
+    raise ValueError(f'unknown candidate {spec!r}: use reference, python:module:function or cmd:"command line"')
 
 
 def _import_function(target: str) -> EmitFunction:

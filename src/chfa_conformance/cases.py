@@ -39,9 +39,9 @@ def scenario_schema(schemas_dir: Path) -> dict[str, Any]:
     return loaded
 
 
-def load_case(path: Path, spec: Spec, schemas_dir: Path) -> Case:
+def load_case(path: Path, spec: Spec, schemas_dir: Path, shown_as: Path | None = None) -> Case:
     """Read, validate and build one case file; problems raise SourceError with file and line."""
-    document = load_yaml(path)
+    document = load_yaml(path, shown_as)
     return case_from_document(document, spec, schemas_dir)
 
 
@@ -63,7 +63,7 @@ def case_from_document(document: YamlDocument, spec: Spec, schemas_dir: Path) ->
     if "wave" in data:
         body.update(expand_wave(data["wave"], profile.duis_versions_with_alert))
     case_id = data.get("id", document.path.stem)
-    scenario_data = {key: body[key] for key in ("users", "hubs", "events", "notices") if key in body}
+    scenario_data: dict[str, Any] = {key: body[key] for key in ("users", "hubs", "events", "notices") if key in body}
     try:
         scenario = build_scenario(case_id, scenario_data, profile, str(document.path), document.line_of)
     except ValueError as exc:

@@ -14,6 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -69,7 +70,8 @@ class SchemaSet:
         schema = self.compiled(key)
         if schema.validate(root):
             return SchemaVerdict(True)
-        errors = tuple(f"line {error.line}: {error.message}" for error in list(schema.error_log)[:MAX_ERRORS_SHOWN])
+        log: Any = schema.error_log  # iterable at run time, though its stub says otherwise
+        errors = tuple(f"line {error.line}: {error.message}" for error in log)[:MAX_ERRORS_SHOWN]
         return SchemaVerdict(False, errors)
 
     def compiled(self, key: Decimal) -> etree.XMLSchema:
@@ -112,14 +114,14 @@ class _FolderResolver(etree.Resolver):
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
-        self.folder = folder.resolve()
+        self.folder = folder.absolute()
 
-    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
+    def resolve(self, system_url: str, public_id: str, context: Any = None) -> Any:
         name = urllib.parse.unquote(urllib.parse.urlparse(system_url or "").path).rsplit("/", 1)[-1]
-        path = (self.folder / name).resolve()
-        if name and path.parent == self.folder and path.is_file():
-            return self.resolve_filename(str(path), context)
-        return self.resolve_string("", context)
+        path = self.folder / name
+        if name not in ("", ".", "..") and path.is_file():
+            return self.resolve_filename(str(path), context)  # type: ignore[attr-defined]
+        return self.resolve_string("", context, base_url=None)
 
 
 def compile_schema(path: Path, folder: Path) -> etree.XMLSchema:

@@ -66,8 +66,12 @@ def result_of(case: Case, settings: RunSettings, output: CandidateOutput, starte
 
 
 def build_settings(
-    project: Path, candidate: str, duis_xsd: Path | None = None, timeout_seconds: float | None = None,
-    specs_dir: Path | None = None, schemas_dir: Path | None = None,
+    project: Path,
+    candidate: str,
+    duis_xsd: Path | None = None,
+    timeout_seconds: float | None = None,
+    specs_dir: Path | None = None,
+    schemas_dir: Path | None = None,
 ) -> RunSettings:
     """Load the spec and the schemas a run needs; every problem raises before any case runs."""
     spec = load_spec(specs_dir or project / "specs")

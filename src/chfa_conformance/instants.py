@@ -34,13 +34,18 @@ def parse_xs_datetime(text: str) -> XsDateTime | None:
             return None
         hour, extra = 0, timedelta(days=1)
     zone = _zone(parts["zone"])
-    if zone is False:
+    if isinstance(zone, bool):
         return None
     fraction = (parts["fraction"] or "0")[:6].ljust(6, "0")
     try:
         value = datetime(
-            int(parts["year"]), int(parts["month"]), int(parts["day"]), hour,
-            int(parts["minute"]), int(parts["second"]), int(fraction),
+            int(parts["year"]),
+            int(parts["month"]),
+            int(parts["day"]),
+            hour,
+            int(parts["minute"]),
+            int(parts["second"]),
+            int(fraction),
             tzinfo=zone or UTC,
         )
     except ValueError:
@@ -48,7 +53,7 @@ def parse_xs_datetime(text: str) -> XsDateTime | None:
     return XsDateTime(instant=value + extra, has_zone=zone is not None)
 
 
-def _zone(text: str | None) -> timezone | None | bool:
+def _zone(text: str | None) -> timezone | bool | None:
     if text is None:
         return None
     if text == "Z":

@@ -37,11 +37,11 @@ def pair_alerts(expected: Sequence[ExpectedAlert], observed: Sequence[ObservedAl
     """Pairs, plus the expected alerts nobody answered and the alerts nothing called for."""
     pairing = Pairing()
     wanted: dict[str, list[ExpectedAlert]] = defaultdict(list)
-    for alert in expected:
-        wanted[alert.recipient].append(alert)
+    for due in expected:
+        wanted[due.recipient].append(due)
     received: dict[str, list[ObservedAlert]] = defaultdict(list)
-    for alert in observed:
-        received[alert.recipient].append(alert)
+    for delivered in observed:
+        received[delivered.recipient].append(delivered)
     for recipient in sorted(set(wanted) | set(received)):
         _pair_recipient(wanted[recipient], received[recipient], scenario, pairing)
     return pairing
@@ -67,18 +67,20 @@ def _pair_recipient(wanted: list[ExpectedAlert], received: list[ObservedAlert], 
 
 
 def _pair_groups(
-    wanted: list[ExpectedAlert], received: list[ObservedAlert],
-    key: Callable[[ObservedAlert], str | None], pairs: list[Pair],
+    wanted: list[ExpectedAlert],
+    received: list[ObservedAlert],
+    key: Callable[[ObservedAlert], str | None],
+    pairs: list[Pair],
 ) -> tuple[list[ExpectedAlert], list[ObservedAlert]]:
     """Pair within groups of the same hub; return what stayed unpaired, in input order."""
     by_hub: dict[str, list[ObservedAlert]] = defaultdict(list)
-    for alert in received:
-        hub = key(alert)
+    for delivered in received:
+        hub = key(delivered)
         if hub is not None:
-            by_hub[hub].append(alert)
+            by_hub[hub].append(delivered)
     wanted_by_hub: dict[str, list[ExpectedAlert]] = defaultdict(list)
-    for alert in wanted:
-        wanted_by_hub[alert.device].append(alert)
+    for due in wanted:
+        wanted_by_hub[due.device].append(due)
     left_wanted: list[ExpectedAlert] = []
     used: set[int] = set()
     for hub, group in wanted_by_hub.items():
@@ -93,7 +95,9 @@ def _pair_groups(
 
 
 def _assign(
-    wanted: list[ExpectedAlert], received: list[ObservedAlert], pairs: list[Pair],
+    wanted: list[ExpectedAlert],
+    received: list[ObservedAlert],
+    pairs: list[Pair],
 ) -> tuple[list[ExpectedAlert], list[ObservedAlert]]:
     """Greedy assignment by (time distance, version mismatch, delivery order)."""
     if not wanted or not received:
@@ -118,11 +122,15 @@ def _assign(
 
 
 def _assign_in_time_order(
-    wanted: list[ExpectedAlert], received: list[ObservedAlert], pairs: list[Pair],
+    wanted: list[ExpectedAlert],
+    received: list[ObservedAlert],
+    pairs: list[Pair],
 ) -> tuple[list[ExpectedAlert], list[ObservedAlert]]:
     """For large groups: both sides sorted by time and paired in order."""
     ordered_wanted = sorted(wanted, key=lambda alert: (alert.event.at, alert.event.index))
-    ordered_received = sorted(received, key=lambda alert: (alert.sent_at.instant.timestamp() if alert.sent_at else UNKNOWN_DISTANCE, alert.number))
+    ordered_received = sorted(
+        received, key=lambda alert: (alert.sent_at.instant.timestamp() if alert.sent_at else UNKNOWN_DISTANCE, alert.number)
+    )
     count = min(len(ordered_wanted), len(ordered_received))
     pairs += list(zip(ordered_wanted[:count], ordered_received[:count], strict=True))
     return ordered_wanted[count:], ordered_received[count:]

@@ -19,15 +19,17 @@ def build_matrix(results: Sequence[CaseResult], settings: RunSettings) -> dict[s
     rows = []
     for requirement in spec.requirements:
         cells = {result.case.id: _cell(result, requirement.id) for result in results}
-        rows.append({
-            "id": requirement.id,
-            "level": requirement.level,
-            "source": requirement.source,
-            "assumption": requirement.assumption,
-            "cells": cells,
-            "failed": sum(1 for cell in cells.values() if cell == FAIL),
-            "passed": sum(1 for cell in cells.values() if cell == PASS),
-        })
+        rows.append(
+            {
+                "id": requirement.id,
+                "level": requirement.level,
+                "source": requirement.source,
+                "assumption": requirement.assumption,
+                "cells": cells,
+                "failed": sum(1 for cell in cells.values() if cell == FAIL),
+                "passed": sum(1 for cell in cells.values() if cell == PASS),
+            }
+        )
     return {
         "format": 1,
         "candidate": settings.candidate.name,
@@ -81,7 +83,8 @@ def to_html(matrix: dict[str, Any]) -> str:
     for row in matrix["requirements"]:
         cells = "".join(f"<td class='{escape(row['cells'][case])}'>{escape(row['cells'][case])}</td>" for case in cases)
         title = escape(row["source"] + (f" | assumed: {row['assumption']}" if row["assumption"] else ""))
-        body.append(f"<tr><th title='{title}'>{escape(row['id'])}</th><td>{row['level']}</td><td>{row['failed']}</td><td>{row['passed']}</td>{cells}</tr>")
+        counts = f"<td>{row['level']}</td><td>{row['failed']}</td><td>{row['passed']}</td>"
+        body.append(f"<tr><th title='{title}'>{escape(row['id'])}</th>{counts}{cells}</tr>")
     profile = "".join(f"<li>{escape(line)}</li>" for line in matrix["profile"])
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Compliance matrix</title><style>"

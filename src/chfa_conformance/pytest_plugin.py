@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import allure
 import pytest
 
 from chfa_conformance.cases import Case, load_case
@@ -26,11 +27,25 @@ CASE_SUFFIXES = (".yaml", ".yml")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chfa-conformance", "CH firmware activation alert conformance")
-    group.addoption("--candidate", default="reference", help="reference | python:module:function | cmd:\"command line\" (default: reference)")
-    group.addoption("--duis-xsd", default=None, metavar="DIR", help="validate against the official DUIS schema files in DIR instead of the compact schemas")
-    group.addoption("--requirement", action="append", default=[], metavar="ID", help="run only cases marked with this requirement id (repeatable)")
-    group.addoption("--case-timeout", type=float, default=None, metavar="SECONDS", help="time limit per case for the candidate (default 60)")
-    group.addoption("--fail-on", choices=("must", "should", "may"), default="should", help="lowest requirement level whose findings fail a case (default should)")
+    group.addoption("--candidate", default="reference", help='reference | python:module:function | cmd:"command line" (default: reference)')
+    group.addoption(
+        "--duis-xsd",
+        default=None,
+        metavar="DIR",
+        help="validate against the official DUIS schema files in DIR instead of the compact schemas",
+    )
+    group.addoption(
+        "--requirement", action="append", default=[], metavar="ID", help="run only cases marked with this requirement id (repeatable)"
+    )
+    group.addoption(
+        "--case-timeout", type=float, default=None, metavar="SECONDS", help="time limit per case for the candidate (default 60)"
+    )
+    group.addoption(
+        "--fail-on",
+        choices=("must", "should", "may"),
+        default="should",
+        help="lowest requirement level whose findings fail a case (default should)",
+    )
     group.addoption("--matrix", default=None, metavar="DIR", help="write the compliance matrix (JSON, Markdown, HTML) into DIR")
     group.addoption("--specs", default=None, metavar="DIR", help="requirements and profile folder (default: specs/ beside pytest.ini)")
 
@@ -71,7 +86,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class CaseFile(pytest.File):
     def collect(self) -> Iterator[CaseItem]:
         settings = self.config.stash[SETTINGS]
-        case = load_case(self.path, settings.spec, settings.schemas_dir)
+        case = load_case(self.path, settings.spec, settings.schemas_dir, _shown(self.path, self.config))
         item = CaseItem.from_parent(self, name=case.id, case=case)
         for requirement_id in case.requirements:
             item.add_marker(pytest.mark.requirement(requirement_id))
@@ -120,7 +135,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(config.getoption("--requirement"))
     if not wanted:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         marked = {mark.args[0] for mark in item.iter_markers("requirement")}
         (keep if marked & wanted else drop).append(item)
@@ -151,14 +167,17 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(f"compliance matrix: {path}")
 
 
+def _shown(path: Path, config: pytest.Config) -> Path:
+    """The path as the user would type it from where pytest was started."""
+    start = config.invocation_params.dir
+    return path.relative_to(start) if path.is_relative_to(start) else path
+
+
 def _label_for_allure(case: Case, result: CaseResult) -> None:
-    """Allure labels and attachments; a no-op when allure-pytest is not collecting results."""
-    try:
-        import allure
-    except ImportError:
-        return
-    allure.dynamic.title(case.description)
-    allure.dynamic.tag(*case.requirements)
+    """Allure labels; a no-op when allure-pytest is not collecting results."""
+    dynamic: Any = allure.dynamic  # allure-pytest ships without type hints
+    dynamic.title(case.description)
+    dynamic.tag(*case.requirements)
     for requirement_id in sorted(result.failed_requirements()):
-        allure.dynamic.label("failed_requirement", requirement_id)
-    allure.dynamic.label("case_file", str(case.path))
+        dynamic.label("failed_requirement", requirement_id)
+    dynamic.label("case_file", str(case.path))

@@ -7,6 +7,7 @@ dataclasses with normalised EUIs, while the data as written is kept for the cand
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,8 +136,14 @@ def build_scenario(case_id: str, data: Mapping[str, Any], profile: Profile, sour
     notices = _notices(data["notices"], hubs, problems) if "notices" in data else None
     meter_hubs = {meter.id: hub.chf for hub in hubs.values() for meter in hub.meters}
     return Scenario(
-        id=case_id, users=users, hubs=hubs, events=events, notices=notices,
-        profile=profile, written=data, meter_hubs=meter_hubs,
+        id=case_id,
+        users=users,
+        hubs=hubs,
+        events=events,
+        notices=notices,
+        profile=profile,
+        written=data,
+        meter_hubs=meter_hubs,
     )
 
 
@@ -159,8 +166,7 @@ def _users(items: list[Mapping[str, Any]], profile: Profile, problems: _Problems
         if item["duis_version"] not in known_versions:
             raise problems.stop(
                 ("users", index, "duis_version"),
-                f"user {user_id} is on DUIS {item['duis_version']}, which the profile does not know "
-                f"(known: {', '.join(known_versions)})",
+                f"user {user_id} is on DUIS {item['duis_version']}, which the profile does not know (known: {', '.join(known_versions)})",
             )
         users[user_id] = User(user_id, item["role"], item["duis_version"], item.get("party", user_id))
     return users
@@ -218,7 +224,7 @@ def _meter(item: Mapping[str, Any], users: Mapping[str, User], problems: _Proble
 
 def _refuse_overlaps(registrations: list[Registration], meter_id: str, problems: _Problems, where: JsonPath) -> None:
     ordered = sorted(registrations, key=lambda registration: registration.start)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in itertools.pairwise(ordered):
         if earlier.end is None or later.start < earlier.end:
             raise problems.stop((*where, "responsible"), f"meter {meter_id} has two Responsible Suppliers at {later.start.isoformat()}")
 

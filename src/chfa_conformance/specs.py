@@ -44,7 +44,7 @@ class Profile:
 
     def overridden(self, settings: Mapping[str, Any]) -> Profile:
         """A copy with the given settings replaced (already schema-checked by the caller)."""
-        changes = {key: tuple(value) if isinstance(value, list) else value for key, value in settings.items()}
+        changes: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in settings.items()}
         return replace(self, **changes)
 
     def known_duis_versions(self) -> tuple[str, ...]:

@@ -31,12 +31,14 @@ def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> d
     users = []
     for party in range(parties):
         for offset, role in ((0x100, "import_supplier"), (0x200, "gas_supplier")):
-            users.append({
-                "id": _eui(0x90B3, 0xD51F3000_0000 + offset + party),
-                "role": role,
-                "duis_version": versions[party % len(versions)],
-                "party": f"supplier-{party + 1}",
-            })
+            users.append(
+                {
+                    "id": _eui(0x90B3, 0xD51F3000_0000 + offset + party),
+                    "role": role,
+                    "duis_version": versions[party % len(versions)],
+                    "party": f"supplier-{party + 1}",
+                }
+            )
     hubs, events = [], []
     failed_every = wave.get("failed_every", 0)
     for number in range(wave["hubs"]):
@@ -51,13 +53,15 @@ def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> d
             meters.append(_meter(_eui(0x00DB, number * 4 + 2), "GSME", users[2 * gas_party + 1]["id"], since))
         hubs.append({"chf": chf, "smets": 2, "meters": meters})
         failed = failed_every > 0 and number % failed_every == failed_every - 1
-        events.append({
-            "hub": chf,
-            "at": format_instant(start + spacing * number),
-            "outcome": "activation_failed" if failed else "activated",
-            "firmware_from": wave["firmware_from"],
-            "firmware_to": wave["firmware_to"],
-        })
+        events.append(
+            {
+                "hub": chf,
+                "at": format_instant(start + spacing * number),
+                "outcome": "activation_failed" if failed else "activated",
+                "firmware_from": wave["firmware_from"],
+                "firmware_to": wave["firmware_to"],
+            }
+        )
     data: dict[str, Any] = {"users": users, "hubs": hubs, "events": events}
     if "notice_days_before" in wave:
         data["notices"] = [{"at": format_instant(start - timedelta(days=wave["notice_days_before"]))}]

@@ -9,7 +9,7 @@ a hostile document ends as an XmlProblem, not as a file read, a hang or a memory
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lxml import etree
 
@@ -55,7 +55,8 @@ def parse_untrusted(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._
         root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         return _classify(exc)
-    if root.getroottree().docinfo.doctype:
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype:
         return XmlProblem("dtd-refused", "a document type declaration is not allowed in a DUIS message")
     return root
 

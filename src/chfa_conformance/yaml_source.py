@@ -19,9 +19,7 @@ from chfa_conformance.errors import SourceError
 
 JsonPath = tuple[str | int, ...]
 
-_PLAIN_TAGS = frozenset(
-    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
-)
+_PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq"))
 MAX_YAML_BYTES = 64 * 1024 * 1024
 
 
@@ -46,19 +44,20 @@ class _PlainLoader(yaml.SafeLoader):
     """A private SafeLoader: the global yaml loaders stay untouched."""
 
 
-def load_yaml(path: Path) -> YamlDocument:
-    """Read one YAML document; any problem raises SourceError naming file and line."""
+def load_yaml(path: Path, shown_as: Path | None = None) -> YamlDocument:
+    """Read one YAML document; any problem raises SourceError naming file (as `shown_as`) and line."""
+    name = shown_as or path
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SourceError(path, None, f"cannot read: {exc.strerror}") from exc
+        raise SourceError(name, None, f"cannot read: {exc.strerror}") from exc
     if len(raw) > MAX_YAML_BYTES:
-        raise SourceError(path, None, f"file of {len(raw)} bytes exceeds {MAX_YAML_BYTES}")
+        raise SourceError(name, None, f"file of {len(raw)} bytes exceeds {MAX_YAML_BYTES}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(path, _line_at(raw, exc.start), "not valid UTF-8") from exc
-    return parse_yaml(text, path)
+        raise SourceError(name, _line_at(raw, exc.start), "not valid UTF-8") from exc
+    return parse_yaml(text, name)
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
@@ -87,11 +86,10 @@ def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Pat
     lines[where] = line
     if node.tag not in _PLAIN_TAGS:
         raise SourceError(path, line, f"tag {node.tag!r} is not allowed (plain YAML only)")
-    if id(node) in seen_nodes:
-        raise SourceError(path, line, "aliases are not allowed (write the value out)")
     seen_nodes.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
+            _refuse_alias(item, seen_nodes, path, line)
             _vet(item, (*where, index), lines, path, seen_nodes)
     elif isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -103,7 +101,14 @@ def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Pat
             if key in seen:
                 raise SourceError(path, key_line, f"duplicate key {key!r} (first on line {seen[key]})")
             seen[key] = key_line
+            _refuse_alias(value_node, seen_nodes, path, key_line)
             _vet(value_node, (*where, key), lines, path, seen_nodes)
+
+
+def _refuse_alias(node: yaml.Node, seen_nodes: set[int], path: Path, line: int) -> None:
+    """An alias composes to a node already seen; plain YAML has no use for them."""
+    if id(node) in seen_nodes:
+        raise SourceError(path, line, "aliases are not allowed (write the value out)")
 
 
 def _line_at(raw: bytes, offset: int) -> int:
@@ -118,6 +123,11 @@ def check_against_schema(document: YamlDocument, schema: Mapping[str, Any], what
         return
     error = jsonschema.exceptions.best_match(errors) or errors[0]
     where: JsonPath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        unexpected = sorted(str(key) for key in error.instance if key not in allowed)
+        if unexpected:
+            where = (*where, unexpected[0])
     field = "/".join(str(part) for part in where) or "(top level)"
     raise SourceError(document.path, document.line_of(where), f"{what}: at {field}: {_short(error.message)}")
 

@@ -58,15 +58,20 @@ emit_alert_on_failed_activation = with_altered_scenario(_failed_counts_as_activa
 
 CATALOGUE: tuple[Mutant, ...] = (
     Mutant(
-        "previous-version", frozenset({"ALERT-FW-VERSION"}),
-        "alerts carry the version the hub ran before the activation", emit=emit_previous_version,
+        "previous-version",
+        frozenset({"ALERT-FW-VERSION"}),
+        "alerts carry the version the hub ran before the activation",
+        emit=emit_previous_version,
     ),
     Mutant(
-        "alert-on-failed-activation", frozenset({"ALERT-NOT-ON-FAILURE"}),
-        "a failed activation is alerted as if it had succeeded", emit=emit_alert_on_failed_activation,
+        "alert-on-failed-activation",
+        frozenset({"ALERT-NOT-ON-FAILURE"}),
+        "a failed activation is alerted as if it had succeeded",
+        emit=emit_alert_on_failed_activation,
     ),
     Mutant(
-        "split-supply-gas-supplier-missed", frozenset({"RECIPIENTS-SPLIT"}),
+        "split-supply-gas-supplier-missed",
+        frozenset({"RECIPIENTS-SPLIT"}),
         "at a split-supply hub only the import supplier is alerted (a separate process)",
         command=f"{sys.executable} {HERE / 'split_supply_gas_missed.py'}",
     ),

@@ -6,8 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.mutants.catalogue import forget_gas_supplier_at_split_hubs  # noqa: E402
-from tests.mutants.wrapping import with_altered_scenario  # noqa: E402
+from tests.mutants.catalogue import forget_gas_supplier_at_split_hubs
+from tests.mutants.wrapping import with_altered_scenario
 
 if __name__ == "__main__":
     mutant = with_altered_scenario(forget_gas_supplier_at_split_hubs)

@@ -39,7 +39,10 @@ def judge(scenario: Scenario, output: CandidateOutput, schemas: SchemaSet) -> Ju
 
 
 def judge_observed(
-    scenario: Scenario, expected: Sequence[ExpectedAlert], observed: Sequence[ObservedAlert], output: CandidateOutput,
+    scenario: Scenario,
+    expected: Sequence[ExpectedAlert],
+    observed: Sequence[ObservedAlert],
+    output: CandidateOutput,
 ) -> Judgement:
     pairing = pair_alerts(expected, observed, scenario)
     findings: list[Finding] = list(check_schema(observed))

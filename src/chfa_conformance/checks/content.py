@@ -28,9 +28,13 @@ def check_pair(expected: ExpectedAlert, observed: ObservedAlert, profile: Profil
     assert content is not None
     if content.body != expected.kind:
         yield _finding(
-            "DUIS-VERSION", expected, observed, None,
+            "DUIS-VERSION",
+            expected,
+            observed,
+            None,
             f"recipient on DUIS {expected.schema_version} needs the {expected.kind} alert",
-            expected.kind, content.body,
+            expected.kind,
+            content.body,
         )
         return
     yield from _check_version(expected, observed)
@@ -48,8 +52,13 @@ def _check_version(expected: ExpectedAlert, observed: ObservedAlert) -> Iterator
     seen = content.schema_version
     if version_key(seen) is not None and version_key(seen) != version_key(expected.schema_version):
         yield Finding(
-            "DUIS-VERSION", "schemaVersion is not the recipient's DUIS version",
-            observed.recipient, "/Response/@schemaVersion", expected.schema_version, seen, observed.number,
+            "DUIS-VERSION",
+            "schemaVersion is not the recipient's DUIS version",
+            observed.recipient,
+            "/Response/@schemaVersion",
+            expected.schema_version,
+            seen,
+            observed.number,
         )
 
 
@@ -62,42 +71,89 @@ def _check_activation(expected: ExpectedAlert, observed: ObservedAlert, profile:
         yield _finding("ALERT-DEVICE", expected, observed, content.device, "DeviceID is not the activated CHF", expected.device)
     version = content.firmware_version
     if version is not None and 1 <= len(version.value) <= 8 and version.value != expected.event.firmware_to:
-        yield _finding("ALERT-FW-VERSION", expected, observed, version, "FirmwareVersion is not the newly active version", expected.event.firmware_to)
+        yield _finding(
+            "ALERT-FW-VERSION", expected, observed, version, "FirmwareVersion is not the newly active version", expected.event.firmware_to
+        )
 
 
 def _check_mismatch(expected: ExpectedAlert, observed: ObservedAlert, profile: Profile) -> Iterator[Finding]:
     content = observed.content
     assert content is not None
     if _judgeable_code(content.alert_code) and content.alert_code.value != profile.mismatch_alert_code:
-        yield _finding("DUIS-VERSION", expected, observed, content.alert_code, "the version-mismatch alert has the wrong code", profile.mismatch_alert_code)
+        yield _finding(
+            "DUIS-VERSION",
+            expected,
+            observed,
+            content.alert_code,
+            "the version-mismatch alert has the wrong code",
+            profile.mismatch_alert_code,
+        )
     if content.named_alert_code is not None and content.named_alert_code.value != profile.alert_code:
-        yield _finding("ALERT-CODE", expected, observed, content.named_alert_code, "the version-mismatch alert names the wrong alert code", profile.alert_code)
+        yield _finding(
+            "ALERT-CODE",
+            expected,
+            observed,
+            content.named_alert_code,
+            "the version-mismatch alert names the wrong alert code",
+            profile.alert_code,
+        )
     if content.device is None:
-        yield _finding("DUIS-VERSION", expected, observed, None, "the version-mismatch alert does not name the CHF", expected.device, "(absent)")
+        yield _finding(
+            "DUIS-VERSION", expected, observed, None, "the version-mismatch alert does not name the CHF", expected.device, "(absent)"
+        )
     elif _is_eui(content.device.value) and eui(content.device.value) != expected.device:
-        yield _finding("ALERT-DEVICE", expected, observed, content.device, "the version-mismatch alert names the wrong device", expected.device)
+        yield _finding(
+            "ALERT-DEVICE", expected, observed, content.device, "the version-mismatch alert names the wrong device", expected.device
+        )
     named_version = content.user_duis_version
     if named_version is not None and named_version.value != expected.schema_version:
-        yield _finding("DUIS-VERSION", expected, observed, named_version, "ServiceUserDUISVersion is not the recipient's version", expected.schema_version)
+        yield _finding(
+            "DUIS-VERSION",
+            expected,
+            observed,
+            named_version,
+            "ServiceUserDUISVersion is not the recipient's version",
+            expected.schema_version,
+        )
 
 
 def check_header_ids(expected: ExpectedAlert, observed: ObservedAlert, profile: Profile) -> Iterator[Finding]:
     content = observed.content
     assert content is not None
     if content.request_id is not None:
-        yield _finding("HEADER-IDS", expected, observed, content.request_id, "an alert answers no request, so it has no RequestID", "(absent)")
+        yield _finding(
+            "HEADER-IDS", expected, observed, content.request_id, "an alert answers no request, so it has no RequestID", "(absent)"
+        )
     response_id = content.response_id
     if response_id is None:
         if profile.response_id_required:
-            yield _finding("HEADER-IDS", expected, observed, None, "no ResponseID (required by the profile)", "originator:recipient:counter", "(absent)")
+            yield _finding(
+                "HEADER-IDS",
+                expected,
+                observed,
+                None,
+                "no ResponseID (required by the profile)",
+                "originator:recipient:counter",
+                "(absent)",
+            )
         return
     parts = _MESSAGE_ID.fullmatch(response_id.value)
     if parts is None:
         return
     if eui(parts["originator"]) != profile.dcc_originator:
-        yield _finding("HEADER-IDS", expected, observed, response_id, "ResponseID's originator is not the DCC", profile.dcc_originator, parts["originator"])
+        yield _finding(
+            "HEADER-IDS",
+            expected,
+            observed,
+            response_id,
+            "ResponseID's originator is not the DCC",
+            profile.dcc_originator,
+            parts["originator"],
+        )
     if eui(parts["target"]) != observed.recipient:
-        yield _finding("HEADER-IDS", expected, observed, response_id, "ResponseID's target is not the recipient", observed.recipient, parts["target"])
+        yield _finding(
+            "HEADER-IDS", expected, observed, response_id, "ResponseID's target is not the recipient", observed.recipient, parts["target"]
+        )
 
 
 def check_timing(expected: ExpectedAlert, observed: ObservedAlert, profile: Profile) -> Iterator[Finding]:
@@ -113,18 +169,28 @@ def check_timing(expected: ExpectedAlert, observed: ObservedAlert, profile: Prof
         return
     delay = (sent.instant - expected.event.at).total_seconds()
     if delay < 0:
-        yield _finding("HEADER-TIME", expected, observed, stamp, f"ResponseDateTime is {-delay:g}s before the activation", f">= {activation}")
+        yield _finding(
+            "HEADER-TIME", expected, observed, stamp, f"ResponseDateTime is {-delay:g}s before the activation", f">= {activation}"
+        )
     elif delay > profile.latency_limit_seconds:
         yield _finding(
-            "ALERT-LATENCY", expected, observed, stamp,
+            "ALERT-LATENCY",
+            expected,
+            observed,
+            stamp,
             f"the alert came {delay:g}s after the activation (limit {profile.latency_limit_seconds}s)",
             f"<= {profile.latency_limit_seconds}s after {activation}",
         )
 
 
 def _finding(
-    requirement: str, expected: ExpectedAlert, observed: ObservedAlert, field: Field | None,
-    message: str, wanted: str, seen: str | None = None,
+    requirement: str,
+    expected: ExpectedAlert,
+    observed: ObservedAlert,
+    field: Field | None,
+    message: str,
+    wanted: str,
+    seen: str | None = None,
 ) -> Finding:
     return Finding(
         requirement,

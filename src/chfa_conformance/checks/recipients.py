@@ -72,7 +72,11 @@ def _explain_recipient(observed: ObservedAlert, hub: Hub, event: FirmwareEvent, 
         return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient} is no user of the scenario")
     if not user.is_supplier:
         return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient} is a {user.role}, not a Responsible Supplier")
-    meters = [m for m in hub.commissioned_meters if SUPPLIER_ROLE_FOR_METER[m.type] == user.role and any(r.user == recipient for r in m.responsible)]
+    meters = [
+        m
+        for m in hub.commissioned_meters
+        if SUPPLIER_ROLE_FOR_METER[m.type] == user.role and any(r.user == recipient for r in m.responsible)
+    ]
     if any(meter.supplier_at(event.at) == recipient for meter in meters):
         return _extra("DUIS-VERSION", observed, f"{recipient} is on DUIS {user.duis_version} and the profile suppresses alerts for it")
     if not meters:
@@ -82,13 +86,18 @@ def _explain_recipient(observed: ObservedAlert, hub: Hub, event: FirmwareEvent, 
         swapped = context.open_missing.pop((event.index, current), None) if current else None
         if swapped is not None:
             return _extra(
-                "RECIPIENTS-CHANGE-OF-SUPPLIER", observed,
+                "RECIPIENTS-CHANGE-OF-SUPPLIER",
+                observed,
                 f"sent to {recipient} instead of {current}, the supplier of {meter.id} at the activation ({at})",
             )
     ended = all(r.end is not None and r.end <= event.at for m in meters for r in m.responsible if r.user == recipient)
     if ended:
-        return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient}'s responsibility for hub {hub.chf} ended before the activation at {at}")
-    return _extra("RECIPIENTS-CHANGE-OF-SUPPLIER", observed, f"{recipient} became responsible for hub {hub.chf} only after the activation at {at}")
+        return _extra(
+            "RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient}'s responsibility for hub {hub.chf} ended before the activation at {at}"
+        )
+    return _extra(
+        "RECIPIENTS-CHANGE-OF-SUPPLIER", observed, f"{recipient} became responsible for hub {hub.chf} only after the activation at {at}"
+    )
 
 
 def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:

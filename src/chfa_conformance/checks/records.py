@@ -18,7 +18,15 @@ def check_schema(observed: Sequence[ObservedAlert]) -> Iterator[Finding]:
     """DUIS-SCHEMA: well-formed, and valid against the schema its schemaVersion names."""
     for alert in observed:
         if alert.problem is not None:
-            yield Finding("DUIS-SCHEMA", f"the alert was refused before validation: {alert.problem}", alert.recipient, None, "a well-formed DUIS document", alert.problem.kind, alert.number)
+            yield Finding(
+                "DUIS-SCHEMA",
+                f"the alert was refused before validation: {alert.problem}",
+                alert.recipient,
+                None,
+                "a well-formed DUIS document",
+                alert.problem.kind,
+                alert.number,
+            )
         elif alert.schema is not None and not alert.schema.valid:
             version = alert.content.schema_version if alert.content else None
             reason = "; ".join(alert.schema.errors)
@@ -39,8 +47,13 @@ def check_counters(observed: Sequence[ObservedAlert]) -> Iterator[Finding]:
         key = (alert.recipient, int(match.group(1)))
         if key in first_use:
             yield Finding(
-                "HEADER-IDS", f"ResponseID counter {key[1]} was already used for this recipient in alert #{first_use[key]}",
-                alert.recipient, content.response_id.location, "a counter not used before", content.response_id.value, alert.number,
+                "HEADER-IDS",
+                f"ResponseID counter {key[1]} was already used for this recipient in alert #{first_use[key]}",
+                alert.recipient,
+                content.response_id.location,
+                "a counter not used before",
+                content.response_id.value,
+                alert.number,
             )
         else:
             first_use[key] = alert.number
@@ -59,8 +72,12 @@ def check_inventory(inventory: Sequence[InventoryEntry] | None, scenario: Scenar
         seen = reported.get(chf)
         if seen != version:
             yield Finding(
-                "SMI-CONSISTENT", f"the inventory does not report the alerted version as active for {chf}",
-                None, f"inventory[{chf}].firmware_version", version, seen if seen is not None else "(not reported)",
+                "SMI-CONSISTENT",
+                f"the inventory does not report the alerted version as active for {chf}",
+                None,
+                f"inventory[{chf}].firmware_version",
+                version,
+                seen if seen is not None else "(not reported)",
             )
 
 
@@ -76,7 +93,10 @@ def check_notices(scenario: Scenario) -> Iterator[Finding]:
         if not any(at <= event.at - lead for at in covering):
             latest = max((at for at in covering if at <= event.at), default=None)
             yield Finding(
-                "NOTICE-7-DAYS", f"the activation of {event.hub} at {event.at.isoformat()} had no notice {scenario.profile.notice_days} days ahead",
-                None, f"events[{event.index}]", f"a notice by {(event.at - lead).isoformat()}",
+                "NOTICE-7-DAYS",
+                f"the activation of {event.hub} at {event.at.isoformat()} had no notice {scenario.profile.notice_days} days ahead",
+                None,
+                f"events[{event.index}]",
+                f"a notice by {(event.at - lead).isoformat()}",
                 latest.isoformat() if latest else "(no notice)",
             )

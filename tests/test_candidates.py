@@ -1,0 +1,114 @@
+"""Candidates that misbehave end as a failed case with a clear message; the run goes on."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chfa_conformance.candidates import CommandCandidate, Limits, PythonCandidate, make_candidate
+from chfa_conformance.cases import Case
+from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from tests.conftest import settings_for
+
+
+def _case(cases: list[Case], case_id: str = "electricity-only") -> Case:
+    return next(case for case in cases if case.id == case_id)
+
+
+def _run(candidate: Any, case: Case, timeout: float = 5.0, max_bytes: int = 1 << 20) -> CaseResult:
+    base = settings_for("reference")
+    settings = RunSettings(base.spec, base.schemas, candidate, Limits(timeout, max_bytes, 1000), base.schemas_dir)
+    return run_case(case, settings)
+
+
+def _script(tmp_path: Path, body: str) -> CommandCandidate:
+    path = tmp_path / "candidate.py"
+    path.write_text("import sys, json, time\n" + body)
+    return CommandCandidate(f"cmd:{path.name}", (sys.executable, str(path)))
+
+
+SCRIPTS = {
+    "hangs": ("time.sleep(60)", "did not finish within 1s"),
+    "exits-non-zero": ("sys.stderr.write('boom: no inventory\\n'); sys.exit(3)", "exited with status 3"),
+    "prints-garbage": ("print('hello, I am not JSON')", "output line 1 is not JSON"),
+    "prints-a-list": ("print('[1, 2]')", "output line 1 is not a JSON object"),
+    "wrong-keys": ("print(json.dumps({'to': 'x', 'xml': '<a/>'}))", "expected recipient+xml or inventory"),
+    "floods": ("line = json.dumps({'recipient': 'x', 'xml': 'y' * 1000})\nwhile True: print(line)", "wrote more than"),
+    "killed-by-signal": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by signal 9"),
+    "leaves-a-child-holding-stdout": (
+        "import subprocess; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); print('')",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("behaviour", sorted(SCRIPTS))
+def test_misbehaving_command_fails_its_case_clearly(behaviour: str, tmp_path: Path, cases: list[Case]) -> None:
+    body, message = SCRIPTS[behaviour]
+    started = time.monotonic()
+    result = _run(_script(tmp_path, body), _case(cases), timeout=1.0)
+    assert time.monotonic() - started < 20
+    if message is None:
+        assert result.error is None
+        assert {f.requirement for f in result.findings} == {"RECIPIENTS-RESPONSIBLE"}
+    else:
+        assert result.error is not None and message in result.error, result.error
+        assert result.findings == ()
+
+
+def test_stderr_of_a_failing_command_is_kept(tmp_path: Path, cases: list[Case]) -> None:
+    result = _run(_script(tmp_path, SCRIPTS["exits-non-zero"][0]), _case(cases))
+    assert "boom: no inventory" in result.stderr
+
+
+def test_a_command_that_cannot_start_is_a_failed_case(cases: list[Case]) -> None:
+    result = _run(CommandCandidate("cmd:nowhere", ("/nonexistent/candidate",)), _case(cases))
+    assert result.error is not None and "could not start" in result.error
+
+
+def _raises(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raise RuntimeError("vendor bug")
+
+
+def _hangs(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    time.sleep(30)
+    return []
+
+
+def test_python_candidate_that_raises_fails_its_case(cases: list[Case]) -> None:
+    result = _run(PythonCandidate("python:raises", _raises), _case(cases))
+    assert result.error == "candidate python:raises raised RuntimeError: vendor bug"
+
+
+def test_python_candidate_that_hangs_is_abandoned_after_the_limit(cases: list[Case]) -> None:
+    started = time.monotonic()
+    result = _run(PythonCandidate("python:hangs", _hangs), _case(cases), timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert result.error == "candidate python:hangs did not return within 0.5s"
+
+
+def test_the_run_goes_on_after_a_failed_case(tmp_path: Path, cases: list[Case]) -> None:
+    failed = _run(_script(tmp_path, "sys.exit(1)"), _case(cases))
+    passed = _run(make_candidate("reference"), _case(cases, "split-supply"))
+    assert failed.error is not None
+    assert passed.error is None and passed.findings == ()
+
+
+@pytest.mark.parametrize(
+    "spelling, problem",
+    [
+        ("nonsense", "unknown candidate"),
+        ("cmd:", "needs a command line"),
+        ("python:nomodule_xyz:emit", "cannot import"),
+        ("python:json:nothing", "has no function"),
+        ("python:json", "must be module:function"),
+    ],
+)
+def test_candidate_spellings_are_checked(spelling: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        make_candidate(spelling)

@@ -1,0 +1,172 @@
+"""Spec and case files: complete, consistent with each other, and refused clearly when broken."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from chfa_conformance.cases import Case, load_case
+from chfa_conformance.errors import SourceError
+from chfa_conformance.evaluation import run_case
+from chfa_conformance.specs import Spec
+from chfa_conformance.yaml_source import load_yaml
+from tests.conftest import PROJECT, settings_for
+
+SHARED_REQUIREMENTS = PROJECT.parent / "shared" / "REQUIREMENTS.md"
+CHECKS = PROJECT / "src" / "chfa_conformance" / "checks"
+NOT_YET_CHECKED = {"SIGNED"}  # signature verification is its own issue; until then it is never reported
+
+
+def test_every_requirement_of_the_shared_reading_is_in_the_spec(spec: Spec) -> None:
+    if not SHARED_REQUIREMENTS.is_file():
+        pytest.skip(f"{SHARED_REQUIREMENTS} not present")
+    rows = re.findall(r"^\| ([A-Z0-9-]+) \| (MUST|SHOULD|MAY) \|", SHARED_REQUIREMENTS.read_text(), re.MULTILINE)
+    assert rows, "no requirement rows found"
+    assert dict(rows) == {r.id: r.level for r in spec.requirements}
+
+
+def test_assumptions_are_visible_in_the_spec(spec: Spec) -> None:
+    assumed = {r.id for r in spec.requirements if r.assumption}
+    assert {"DUIS-VERSION", "ALERT-CODE", "HEADER-IDS", "ALERT-LATENCY"} <= assumed
+    assert set(spec.profile.assumptions) == {"alert_code", "version_mismatch_policy", "response_id_required", "latency_limit_seconds"}
+
+
+def test_every_requirement_is_judged_somewhere_in_the_checks(spec: Spec) -> None:
+    source = "\n".join(path.read_text() for path in CHECKS.glob("*.py"))
+    reported = set(re.findall(r'"([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)"', source)) & set(spec.ids()) | set()
+    used = set(re.findall(r'"([A-Z][A-Z0-9]+-[A-Z0-9-]+)"', source))
+    assert used - set(spec.ids()) == set(), "checks report ids the spec does not define"
+    assert set(spec.ids()) - reported == NOT_YET_CHECKED
+
+
+def test_cases_exercise_every_requirement(spec: Spec, cases: list[Case]) -> None:
+    marked = set().union(*(case.requirements for case in cases))
+    assert set(spec.ids()) - marked == NOT_YET_CHECKED
+
+
+def test_case_marks_are_backed_by_what_the_case_exercises(cases: list[Case]) -> None:
+    settings = settings_for("reference")
+    over_claimed = {}
+    for case in cases:
+        result = run_case(case, settings)
+        claimed = set(case.requirements) - result.applicable
+        if claimed:
+            over_claimed[case.id] = sorted(claimed)
+    assert over_claimed == {}
+
+
+def test_case_descriptions_are_unique(cases: list[Case]) -> None:
+    descriptions = [case.description for case in cases]
+    assert len(descriptions) == len(set(descriptions))
+
+
+BAD_YAML = {
+    "object-tag": ("a: !!python/object/apply:os.system ['true']\n", 1, "tag"),
+    "custom-tag": ("a: !secret x\n", 1, "tag '!secret' is not allowed"),
+    "duplicate-key": ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first on line 1)"),
+    "alias": ("a: &x [1, 2]\nb: *x\n", 2, "aliases are not allowed"),
+    "syntax": ("a: [1, 2\nb: 3\n", 2, "YAML error"),
+    "empty": ("", 1, "empty file"),
+    "not-utf8": (b"a: \xff\n", 1, "not valid UTF-8"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_YAML))
+def test_bad_yaml_is_one_line_with_file_and_line(kind: str, tmp_path: Path) -> None:
+    text, line, problem = BAD_YAML[kind]
+    path = tmp_path / "file.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(SourceError) as raised:
+        load_yaml(path)
+    assert raised.value.line == line
+    assert problem in str(raised.value)
+    assert str(raised.value).startswith(f"{path}:{line}: ")
+    assert "\n" not in str(raised.value)
+
+
+BASE_CASE = """\
+description: a small valid case used as the base of broken ones
+requirements: [ALERT-DEVICE]
+users:
+  - {id: 90-B3-D5-1F-30-01-00-00, role: import_supplier, duis_version: "5.1"}
+  - {id: 90-B3-D5-1F-30-01-00-01, role: gas_supplier, duis_version: "5.1"}
+hubs:
+  - chf: 00-DB-12-34-56-78-90-A0
+    smets: 2
+    meters:
+      - {id: 00-DB-12-34-56-78-90-A1, type: ESME, commissioned: true,
+         responsible: [{user: 90-B3-D5-1F-30-01-00-00, from: "2024-01-01T00:00:00Z"}]}
+  - chf: 00-DB-12-34-56-78-90-B0
+    smets: 2
+    meters: []
+events:
+  - {hub: 00-DB-12-34-56-78-90-A0, at: "2025-06-01T10:00:00Z", outcome: activated, firmware_from: "1", firmware_to: "2"}
+"""
+
+BAD_CASES = {
+    "unknown-field": (
+        BASE_CASE.replace("smets: 2\n    meters: []", "smets: 2\n    colour: red\n    meters: []"),
+        14,
+        "Additional properties are not allowed ('colour'",
+    ),
+    "unknown-requirement": (
+        BASE_CASE.replace("[ALERT-DEVICE]", "[ALERT-DEVICE, ALERT-COLOUR]"),
+        2,
+        "unknown requirement id 'ALERT-COLOUR'",
+    ),
+    "meter-on-two-hubs": (
+        BASE_CASE.replace("    meters: []", "    meters: [{id: 00-DB-12-34-56-78-90-A1, type: GSME, commissioned: true}]"),
+        14,
+        "meter 00-DB-12-34-56-78-90-A1 is served by two hubs",
+    ),
+    "event-for-unknown-hub": (
+        BASE_CASE.replace("- {hub: 00-DB-12-34-56-78-90-A0,", "- {hub: 00-DB-12-34-56-78-90-C0,"),
+        16,
+        "event for unknown hub 00-DB-12-34-56-78-90-C0",
+    ),
+    "supplier-of-wrong-role": (
+        BASE_CASE.replace("responsible: [{user: 90-B3-D5-1F-30-01-00-00", "responsible: [{user: 90-B3-D5-1F-30-01-00-01"),
+        11,
+        "must be a import_supplier",
+    ),
+    "overlapping-suppliers": (
+        BASE_CASE.replace(
+            'from: "2024-01-01T00:00:00Z"}]}',
+            'from: "2024-01-01T00:00:00Z"}, {user: 90-B3-D5-1F-30-01-00-00, from: "2024-06-01T00:00:00Z"}]}',
+        ),
+        11,
+        "two Responsible Suppliers",
+    ),
+    "unknown-duis-version": (
+        BASE_CASE.replace(
+            'duis_version: "5.1"}\n  - {id: 90-B3-D5-1F-30-01-00-01', 'duis_version: "5.2"}\n  - {id: 90-B3-D5-1F-30-01-00-01'
+        ),
+        4,
+        "DUIS 5.2, which the profile does not know",
+    ),
+    "time-without-zone": (BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-06-01T10:00:00"'), 16, "does not match"),
+    "profile-override-unknown": (
+        BASE_CASE.replace("requirements:", "profile: {alert_code: N64, colour: red}\nrequirements:"),
+        2,
+        "profile override: at colour: Additional properties",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_CASES))
+def test_contradictory_or_malformed_case_stops_with_file_and_line(kind: str, spec: Spec, tmp_path: Path) -> None:
+    text, line, problem = BAD_CASES[kind]
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    with pytest.raises(SourceError) as raised:
+        load_case(path, spec, PROJECT / "schemas")
+    assert problem in str(raised.value)
+    assert raised.value.line == line, str(raised.value)
+
+
+def test_base_case_is_valid(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(BASE_CASE)
+    assert load_case(path, spec, PROJECT / "schemas").scenario.hubs
