@@ -15,6 +15,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -242,6 +243,8 @@ def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
     if spec == "reference":
         return PythonCandidate("reference", reference_emit)
     if spec.startswith("python:"):
+        if cwd is not None and str(cwd) not in sys.path:
+            sys.path.append(str(cwd))  # as pytest does for its rootdir: project modules import by name
         return PythonCandidate(spec, _import_function(spec.removeprefix("python:")))
     if spec.startswith("cmd:"):
         argv = tuple(shlex.split(spec.removeprefix("cmd:")))
