@@ -6,6 +6,6 @@ inventory's view of each activated CHF. It depends on nothing in the conformance
 the suite checks it exactly as it checks a vendor's build.
 """
 
-from reference_impl.emitter import emit
+from reference_impl.emitter import alert_lines, emit, inventory_lines
 
-__all__ = ["emit"]
+__all__ = ["alert_lines", "emit", "inventory_lines"]

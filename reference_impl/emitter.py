@@ -26,6 +26,11 @@ class Delivery:
 
 def emit(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every line the reference DSP writes for this scenario (alerts, then its inventory)."""
+    return alert_lines(scenario) + inventory_lines(scenario)
+
+
+def alert_lines(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One line per delivered alert, in activation order."""
     profile = scenario["profile"]
     counters: dict[str, int] = {}
     lines: list[dict[str, Any]] = []
@@ -34,8 +39,12 @@ def emit(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
         document = _alert_document(delivery, profile, counters[delivery.recipient])
         if document is not None:
             lines.append({"recipient": delivery.recipient, "xml": document})
-    lines += [{"inventory": entry} for entry in _inventory_after(scenario)]
     return lines
+
+
+def inventory_lines(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The DSP's inventory afterwards, one line per activated CHF."""
+    return [{"inventory": entry} for entry in _inventory_after(scenario)]
 
 
 def _deliveries(scenario: Mapping[str, Any]) -> Iterator[Delivery]:

@@ -7,8 +7,10 @@ Exit status: 0 all good, 1 a finding or failed file, 2 a usage or setup error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
+from chfa_conformance.selftest import overlap_problems, render, run_selftest
+from chfa_conformance.specs import load_spec
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -54,6 +58,27 @@ def _emit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selftest(args: argparse.Namespace) -> int:
+    """Print the kill matrix of the project's mutant catalogue; non-zero on any miss."""
+    project = args.project.resolve()
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))  # the catalogue lives in the project's tests/
+    catalogue = importlib.import_module(args.catalogue)
+    subjects = [*catalogue.MUTANTS, *catalogue.VARIANTS]
+    if args.only:
+        subjects = [subject for subject in subjects if subject.name in args.only]
+    spec = load_spec(project / "specs")
+    problems = overlap_problems(subjects, spec)
+    case_files = sorted((project / "cases").glob("*.yaml"))
+    started = time.perf_counter()
+    verdicts = run_selftest(subjects, project, case_files, args.duis_xsd, args.workers)
+    print(render(verdicts, spec))
+    print(f"{len(case_files)} case files; wall time {time.perf_counter() - started:.1f}s with {args.workers} worker(s)")
+    for problem in problems:
+        print(f"overlap not declared: {problem}")
+    return 0 if all(verdict.exact for verdict in verdicts) and not problems else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chfa-conformance", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="folder holding specs/ and schemas/ (default: here)")
@@ -69,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
     emit.add_argument("case", type=Path, metavar="CASE")
     emit.set_defaults(run=_emit)
+    selftest = commands.add_parser("selftest", help="kill matrix: every mutant caught exactly, every variant passing")
+    selftest.add_argument("--catalogue", default="tests.mutants.catalogue", help="module with MUTANTS and VARIANTS")
+    selftest.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this mutant or variant")
+    selftest.add_argument("--workers", type=int, default=2)
+    selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
+    selftest.set_defaults(run=_selftest)
     return parser
 
 

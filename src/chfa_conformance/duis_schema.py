@@ -9,6 +9,7 @@ anything else. A missing import fails the load (fail closed), never a warning.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class SchemaVerdict:
     schema_missing: bool = False
 
 
+@functools.lru_cache(maxsize=256)
 def version_key(text: str | None) -> Decimal | None:
     """schemaVersion is an xs:decimal: '5.1', '5.10' and ' 05.1 ' name the same version."""
     if text is None:

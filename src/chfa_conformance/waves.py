@@ -44,7 +44,7 @@ def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> d
     for number in range(wave["hubs"]):
         chf = _eui(0x00DB, number * 4)
         kind = mix[number % len(mix)]
-        import_party = number % parties
+        import_party = (number // len(mix)) % parties  # every supply kind meets every party
         gas_party = (import_party + 1) % parties if kind == "split" else import_party
         meters = []
         if kind in ("electricity", "dual-fuel", "split"):

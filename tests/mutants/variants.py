@@ -1,0 +1,113 @@
+"""Known-good variants: valid output spelled differently. The suite must pass every one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta, timezone
+from typing import Any
+
+from lxml import etree
+
+from tests.mutants.wrapping import (
+    SR,
+    Line,
+    alerts_of,
+    element,
+    instant,
+    set_counter,
+    with_edited_documents,
+    with_edited_lines,
+    with_edited_text,
+)
+
+_ROOT_START = re.compile(r"<sr:Response [^>]*>")
+
+
+def _prefix(xml: str, prefix: str) -> str:
+    declaration = f"xmlns:{prefix}=" if prefix else "xmlns="
+    opening = f"<{prefix}:" if prefix else "<"
+    closing = f"</{prefix}:" if prefix else "</"
+    return xml.replace("xmlns:sr=", declaration).replace("</sr:", closing).replace("<sr:", opening)
+
+
+def _reordered_root(xml: str) -> str:
+    match = _ROOT_START.search(xml)
+    assert match is not None
+    version = re.search(r'schemaVersion="([^"]+)"', match.group(0))
+    assert version is not None
+    start = (
+        f'<sr:Response schemaVersion="{version.group(1)}" xmlns:ra="http://www.dccinterface.co.uk/ResponseAndAlert" '
+        f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:sr="{SR}">'
+    )
+    return xml[: match.start()] + start + xml[match.end() :]
+
+
+def _pretty(lines: list[Line], scenario: Mapping[str, Any]) -> list[Line]:
+    return [
+        {"recipient": line["recipient"], "xml": etree.tostring(etree.fromstring(line["xml"].encode()), pretty_print=True).decode()}
+        for line in lines
+    ]
+
+
+def _reversed(lines: list[Line], scenario: Mapping[str, Any]) -> list[Line]:
+    return list(reversed(lines))
+
+
+def _big_counters(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    response_id = element(root, "ResponseID")
+    assert response_id is not None and response_id.text is not None
+    set_counter(root, 1_655_397_248_260 + 7 * int(response_id.text.rsplit(":", 1)[1]))
+
+
+def _lower_case_euis(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    for name in ("DeviceID", "ResponseID"):
+        found = element(root, name)
+        if found is not None and found.text is not None:
+            found.text = found.text.lower()
+
+
+def _zone(offset_hours: int, later_seconds: int) -> Any:
+    def edit(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+        found = element(root, "ResponseDateTime")
+        assert found is not None and found.text is not None
+        moment = instant(found.text) + timedelta(seconds=later_seconds)
+        found.text = moment.astimezone(timezone(timedelta(hours=offset_hours))).isoformat()
+
+    return edit
+
+
+def _cdata_and_references(xml: str) -> str:
+    xml = re.sub(r"<sr:FirmwareVersion>([^<]*)</sr:FirmwareVersion>", r"<sr:FirmwareVersion><![CDATA[\1]]></sr:FirmwareVersion>", xml)
+    return re.sub(r"<sr:DeviceID>(.)", lambda m: f"<sr:DeviceID>&#x{ord(m.group(1)):x};", xml)
+
+
+def _comment_in_version(xml: str) -> str:
+    def split(match: re.Match[str]) -> str:
+        text = match.group(1)
+        half = len(text) // 2
+        return f"<sr:FirmwareVersion>{text[:half]}<!-- split -->{text[half:]}</sr:FirmwareVersion>"
+
+    return re.sub(r"<sr:FirmwareVersion>([^<]*)</sr:FirmwareVersion>", split, xml)
+
+
+def without_inventory(scenario: Mapping[str, Any]) -> list[Line]:
+    return alerts_of(scenario)
+
+
+VARIANT_EMITTERS = {
+    "other-namespace-prefix": with_edited_text(lambda xml: _prefix(xml, "dsp")),
+    "default-namespace": with_edited_text(lambda xml: _prefix(xml, "")),
+    "pretty-printed": with_edited_lines(_pretty),
+    "root-attributes-and-declarations-reordered": with_edited_text(_reordered_root),
+    "alerts-in-reverse-order": with_edited_lines(_reversed),
+    "large-counters": with_edited_documents(_big_counters),
+    "lower-case-hex-euis": with_edited_documents(_lower_case_euis),
+    "same-instant-other-zone": with_edited_documents(_zone(1, 0)),
+    "later-instant-negative-zone": with_edited_documents(_zone(-5, 300)),
+    "byte-order-mark": with_edited_text(lambda xml: "\ufeff" + xml),
+    "cdata-and-character-references": with_edited_text(_cdata_and_references),
+    "comment-inside-version": with_edited_text(_comment_in_version),
+    "no-xml-declaration": with_edited_text(lambda xml: xml.split("?>", 1)[1].lstrip()),
+    "no-inventory-reported": without_inventory,
+}
