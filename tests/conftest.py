@@ -14,6 +14,7 @@ from chfa_conformance.specs import Spec, load_spec
 
 PROJECT = Path(__file__).resolve().parents[1]
 OFFICIAL_DUIS = Path(os.environ.get("CHFA_OFFICIAL_DUIS", PROJECT.parent / "shared" / "duis"))
+DCCBOXED = Path(os.environ.get("CHFA_DCCBOXED", PROJECT.parent / "shared" / "dccboxed"))
 CASE_FILES = sorted((PROJECT / "cases").glob("*.yaml"))
 
 pytest_plugins = ["pytester"]
