@@ -23,7 +23,7 @@ Command = Callable[[argparse.Namespace], int]
 
 def _check(args: argparse.Namespace) -> int:
     """Run case files against a candidate and print the findings."""
-    settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout)
+    settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout, dsp_certs=args.dsp_cert)
     for line in header_lines(settings):
         print(line)
     results = []
@@ -36,7 +36,8 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{path}: {verdict} ({result.delivered_count} alert(s), {len(result.findings)} finding(s))")
         if verdict == "FAIL":
             duis = str(args.duis_xsd) if args.duis_xsd else None
-            print(describe_failure(result, settings.spec, replay_command(str(path), args.candidate, duis)))
+            replay = replay_command(str(path), args.candidate, duis, [str(cert) for cert in args.dsp_cert])
+            print(describe_failure(result, settings.spec, replay))
     if args.matrix:
         for written in write_matrix(build_matrix(results, settings), args.matrix):
             print(f"compliance matrix: {written}")
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--case-timeout", type=float, default=None, metavar="SECONDS")
     check.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
     check.add_argument("--matrix", type=Path, default=None, metavar="DIR")
+    check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help="verify signatures (repeatable)")
     check.set_defaults(run=_check)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
     emit.add_argument("case", type=Path, metavar="CASE")

@@ -218,9 +218,9 @@ def _algorithm_problem(element: etree._Element, wanted: str, what: str) -> str |
 
 def _shape_problem(parent: etree._Element, names: tuple[str, ...]) -> str | None:
     """Whether `parent`'s child elements are exactly the ds: elements `names`, in order."""
-    seen = [_name(child) for child in _children(parent)]
-    if [child.tag for child in _children(parent)] != [f"{{{DS}}}{name}" for name in names]:
-        return f"{_name(parent)} holds {seen}; the profile has {list(names)}"
+    children = _children(parent)
+    if [child.tag for child in children] != [f"{{{DS}}}{name}" for name in names]:
+        return f"{_name(parent)} holds {[_name(child) for child in children]}; the profile has {list(names)}"
     return None
 
 
