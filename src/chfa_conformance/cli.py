@@ -1,6 +1,7 @@
 """`chfa-conformance`: the suite without pytest, for scripts, auditors and integration tests.
 
-Each subcommand is a thin shell over the same plain functions the pytest plugin uses.
+Each subcommand is a thin shell over the same plain functions the pytest plugin uses;
+`validate` and `verify-signature` print one line per file: file, verdict, reason.
 Exit status: 0 all good, 1 a finding or failed file, 2 a usage or setup error.
 """
 
@@ -12,11 +13,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from chfa_conformance.captured import FileVerdict, validate_file, verify_file
 from chfa_conformance.cases import load_case
+from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
+from chfa_conformance.signatures import load_certificates
+from chfa_conformance.specs import load_spec
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -55,6 +60,29 @@ def _emit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """Check each file against the DUIS schema of its own schemaVersion."""
+    schemas: SchemaSet
+    if args.duis_xsd is not None:
+        schemas = official_schemas(args.duis_xsd)
+    else:
+        schemas = compact_schemas(args.project / "schemas", load_spec(args.project / "specs").profile)
+    schemas.compile_all()  # a broken schema folder stops here, before any file is judged
+    return _report([validate_file(path, schemas) for path in args.files])
+
+
+def _verify_signature(args: argparse.Namespace) -> int:
+    """Check each file's signature against the DSP certificates given."""
+    certificates = load_certificates(args.dsp_cert)
+    return _report([verify_file(path, certificates) for path in args.files])
+
+
+def _report(verdicts: Sequence[FileVerdict]) -> int:
+    for verdict in verdicts:
+        print(verdict.line())
+    return 0 if all(verdict.passed for verdict in verdicts) else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chfa-conformance", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="folder holding specs/ and schemas/ (default: here)")
@@ -71,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
     emit.add_argument("case", type=Path, metavar="CASE")
     emit.set_defaults(run=_emit)
+    validate = commands.add_parser("validate", help="check files against the DUIS schema of their schemaVersion")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help="official DUIS schemas (default: the compact ones)")
+    validate.set_defaults(run=_validate)
+    verify = commands.add_parser("verify-signature", help="check the DSP signature of files")
+    verify.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    verify.add_argument("--dsp-cert", type=Path, action="extend", nargs="+", required=True, metavar="PEM")
+    verify.set_defaults(run=_verify_signature)
     return parser
 
 
