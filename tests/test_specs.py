@@ -149,6 +149,16 @@ BAD_CASES = {
         "DUIS 5.2, which the profile does not know",
     ),
     "time-without-zone": (BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-06-01T10:00:00"'), 16, "does not match"),
+    "zone-out-of-range": (
+        BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-06-01T10:00:00+25:00"'),
+        16,
+        "'2025-06-01T10:00:00+25:00' is not a date-time with a time zone",
+    ),
+    "registration-zone-out-of-range": (
+        BASE_CASE.replace('from: "2024-01-01T00:00:00Z"', 'from: "2024-01-01T00:00:00-15:00"'),
+        11,
+        "is not a date-time with a time zone",
+    ),
     "profile-override-unknown": (
         BASE_CASE.replace("requirements:", "profile: {alert_code: N64, colour: red}\nrequirements:"),
         2,
@@ -172,3 +182,14 @@ def test_base_case_is_valid(spec: Spec, tmp_path: Path) -> None:
     path = tmp_path / "case.yaml"
     path.write_text(BASE_CASE)
     assert load_case(path, spec, PROJECT / "schemas").scenario.hubs
+
+
+def test_a_wave_start_with_an_impossible_zone_names_its_line(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "wave.yaml"
+    path.write_text(
+        "description: a wave whose start has a zone of 25 hours\nrequirements: [ROLLOUT-SCALE]\n"
+        'wave:\n  hubs: 3\n  start: "2025-06-01T00:00:00+25:00"\n  firmware_from: "1"\n  firmware_to: "2"\n'
+    )
+    with pytest.raises(SourceError) as raised:
+        load_case(path, spec, PROJECT / "schemas")
+    assert str(raised.value) == f"{path}:5: '2025-06-01T00:00:00+25:00' is not a date-time with a time zone"
