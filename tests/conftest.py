@@ -53,6 +53,13 @@ def dsp_signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
     return make_signer(tmp_path_factory.mktemp("dsp"), "dsp", 0x0F4889EF197D41E9016966F9D5AB0402)
 
 
+@pytest.fixture(scope="session")
+def signed_results(cases: list[Case], dsp_signer: Signer) -> dict[str, CaseResult]:
+    """Every case run once in the fullest configuration: the signing reference, signatures verified."""
+    settings = signed_settings(dsp_signer)
+    return {case.id: run_case(case, settings) for case in cases}
+
+
 def signed_settings(signer: Signer, duis_xsd: Path | None = None) -> RunSettings:
     """The reference emitter signing with `signer`, judged against `signer`'s certificate."""
     base = build_settings(PROJECT, "reference", duis_xsd, dsp_certs=[signer.cert_path])

@@ -84,9 +84,9 @@ def test_a_captured_file_gets_one_line_from_verify_signature(
     assert MARKER not in lines[0]
 
 
-def _run(argv: tuple[str, ...], case: Case) -> CaseResult:
+def _run(argv: tuple[str, ...], case: Case, limits: Limits = LIMITS) -> CaseResult:
     base = settings_for("reference")
-    settings = RunSettings(base.spec, base.schemas, CommandCandidate("cmd:hostile", argv), LIMITS, base.schemas_dir)
+    settings = RunSettings(base.spec, base.schemas, CommandCandidate("cmd:hostile", argv), limits, base.schemas_dir)
     return run_case(case, settings)
 
 
@@ -113,7 +113,7 @@ def test_a_misbehaving_candidate_process_fails_its_case_clearly(name: str, elect
     behaviour: Behaviour = BEHAVIOUR_BY_NAME[name]
     script = tmp_path / "candidate.py"
     script.write_text("import sys, json, time\n" + behaviour.script + "\n")
-    result = _run((sys.executable, str(script)), electricity_only)
+    result = _run((sys.executable, str(script)), electricity_only, Limits(timeout_seconds=behaviour.timeout_seconds))
     if behaviour.error is None:
         assert result.error is None
         assert {finding.requirement for finding in result.findings} == behaviour.findings

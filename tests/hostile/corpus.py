@@ -41,6 +41,7 @@ class Behaviour:
     script: str
     error: str | None
     findings: frozenset[str] = frozenset()
+    timeout_seconds: float = 5.0
 
 
 def _version_text(payload: bytes) -> Build:
@@ -240,7 +241,11 @@ _ALERT_LINE = 'line = json.dumps({"recipient": "' + SUPPLIER + '", "xml": "<a/>"
 
 BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
-        "never-exits", "reads the scenario, then sleeps past the time limit", "sys.stdin.read(); time.sleep(120)", "did not finish within"
+        "never-exits",
+        "reads the scenario, then sleeps past the time limit",
+        "sys.stdin.read(); time.sleep(120)",
+        "did not finish within 1s",
+        timeout_seconds=1.0,
     ),
     Behaviour(
         "exits-non-zero", "writes an error and exits with status 3", "sys.stderr.write('boom\\n'); sys.exit(3)", "exited with status 3"
