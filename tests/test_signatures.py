@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from lxml import etree
 
 from chfa_conformance.errors import SourceError
-from chfa_conformance.signatures import DS, load_certificates, verify_signature
+from chfa_conformance.signatures import DS, load_certificates, shared_key_notes, verify_signature
 from tests.conftest import DCCBOXED
 from tests.signing_keys import make_signer
 
@@ -78,7 +78,8 @@ def test_a_certificate_with_the_same_key_but_another_serial_is_an_unknown_signer
     assert "20315062944123339095836004026371736578" in verdict.reason
 
 
-def _der_value(text: str) -> str:
+def der_value(text: str) -> str:
+    """A raw r||s SignatureValue re-encoded as DER, in base64."""
     raw = base64.b64decode("".join(text.split()))
     der = utils.encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     return base64.b64encode(der).decode()
@@ -125,7 +126,7 @@ def _edits() -> dict[str, tuple[str, object]]:
             swap("</ds:Transforms>", '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>'),
         ),
         "sha1-digest": ("outside-profile", swap("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2000/09/xmldsig#sha1")),
-        "der-signature-value": ("outside-profile", lambda t: t.replace(value, _der_value(value.replace("&#13;", "")))),
+        "der-signature-value": ("outside-profile", lambda t: t.replace(value, der_value(value.replace("&#13;", "")))),
         "certificate-in-key-info": (
             "outside-profile",
             swap("</ds:X509IssuerSerial>", "</ds:X509IssuerSerial><ds:X509Certificate>AAAA</ds:X509Certificate>"),
@@ -173,3 +174,16 @@ def test_a_certificate_without_a_p256_key_is_refused(tmp_path: Path) -> None:
     signer = make_signer(tmp_path, "p384", 8, key=ec.generate_private_key(ec.SECP384R1()))
     with pytest.raises(SourceError, match="has no EC P-256 key"):
         load_certificates([signer.cert_path])
+
+
+def test_the_relabelling_that_a_shared_key_allows_is_pointed_out(dccboxed: Path) -> None:
+    """The note is true: relabelled to the other serial of the same key, the message verifies."""
+    both = load_certificates([dccboxed / Z1, dccboxed / DS_CERT])
+    assert len(shared_key_notes(both)) == 1
+    assert shared_key_notes(load_certificates([dccboxed / name for name in (Z1, PRE_141)])) == []
+    relabelled = (
+        (dccboxed / "read-inventory-response-5.4.xml")
+        .read_bytes()
+        .replace(b"20315062944123339095836004026371736578", str(both[1].serial).encode())
+    )
+    assert verify_signature(relabelled, both).reason.endswith(f"({dccboxed / DS_CERT})")

@@ -7,7 +7,6 @@ leading the message so the four faults (and the two profile faults) read differe
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -15,15 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from chfa_conformance.candidates import PythonCandidate
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from chfa_conformance.report import header_lines
+from chfa_conformance.signatures import load_certificates
 from reference_impl import emit
 from reference_impl.signing import sign_document, signing_emitter
 from tests.conftest import settings_for, signed_settings
 from tests.signing_keys import Signer, make_signer
+from tests.test_signatures import der_value
 
 Emit = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
 LARGE_CASES = ("pilot-wave-5000",)
@@ -71,11 +73,9 @@ def _der_signer(signer: Signer) -> Emit:
     """Signs correctly, then writes the value DER-encoded as generic XML-DSig libraries do."""
 
     def to_der(xml: str) -> str:
-        raw_text = re.search(r"<ds:SignatureValue>([^<]*)</ds:SignatureValue>", xml)
-        assert raw_text is not None
-        raw = base64.b64decode(raw_text.group(1))
-        der = utils.encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-        return xml.replace(raw_text.group(1), base64.b64encode(der).decode())
+        value = re.search(r"<ds:SignatureValue>([^<]*)</ds:SignatureValue>", xml)
+        assert value is not None
+        return xml.replace(value.group(1), der_value(value.group(1)))
 
     return _edit_alerts(signing_emitter(signer.key, signer.certificate), to_der)
 
@@ -148,3 +148,11 @@ def test_the_rotated_out_serial_really_has_the_dsp_key(keys: dict[str, Signer]) 
     public = keys["rotated"].certificate.public_key()
     assert isinstance(public, ec.EllipticCurvePublicKey)
     assert public.public_numbers() == keys["dsp"].key.public_key().public_numbers()
+
+
+def test_the_run_header_notes_certificates_that_share_a_key(keys: dict[str, Signer]) -> None:
+    settings = replace(settings_for("reference"), dsp_certificates=load_certificates([keys["dsp"].cert_path, keys["rotated"].cert_path]))
+    notes = [line for line in header_lines(settings) if "note:" in line]
+    assert len(notes) == 1 and "share one key" in notes[0]
+    settings = replace(settings, dsp_certificates=load_certificates([keys["dsp"].cert_path, keys["stranger"].cert_path]))
+    assert not any("note:" in line for line in header_lines(settings))

@@ -20,7 +20,7 @@ from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
-from chfa_conformance.signatures import load_certificates
+from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
 
 Command = Callable[[argparse.Namespace], int]
@@ -74,6 +74,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _verify_signature(args: argparse.Namespace) -> int:
     """Check each file's signature against the DSP certificates given."""
     certificates = load_certificates(args.dsp_cert)
+    for note in shared_key_notes(certificates):
+        print(f"chfa-conformance: note: {note}", file=sys.stderr)
     return _report([verify_file(path, certificates) for path in args.files])
 
 

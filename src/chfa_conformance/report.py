@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
+from chfa_conformance.signatures import shared_key_notes
 from chfa_conformance.specs import Spec
 
 LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
@@ -18,6 +19,7 @@ def header_lines(settings: RunSettings) -> list[str]:
     certificates = settings.dsp_certificates
     if certificates:
         lines.append(f"chfa-conformance signatures: verified against {'; '.join(c.describe() for c in certificates)}")
+        lines += [f"chfa-conformance signatures: note: {note}" for note in shared_key_notes(certificates)]
     else:
         lines.append("chfa-conformance signatures: not checked (no --dsp-cert given; SIGNED is not exercised)")
     return lines

@@ -113,6 +113,23 @@ def _certificates_in(path: Path) -> list[DspCertificate]:
     return found
 
 
+def shared_key_notes(certificates: Sequence[DspCertificate]) -> list[str]:
+    """Warnings for configured certificates that share one key.
+
+    KeyInfo is outside SignedInfo in the DSP's profile, so the serial is not signed: between
+    two such certificates a message verifies whichever of the two serials it names.
+    """
+    notes = []
+    for index, first in enumerate(certificates):
+        for second in certificates[index + 1 :]:
+            if first.key.public_numbers() == second.key.public_numbers() and first.serial != second.serial:
+                notes.append(
+                    f"serials {first.serial:X} and {second.serial:X} share one key: the serial in KeyInfo is not signed, "
+                    "so a message verified under one would verify relabelled as the other"
+                )
+    return notes
+
+
 def verify_signature(data: bytes, certificates: Sequence[DspCertificate]) -> SignatureVerdict:
     """The verdict on one document's signature against the configured DSP certificates."""
     root = parse_untrusted(data)
