@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chfa_conformance.candidates import PythonCandidate
+from chfa_conformance.candidates import PythonCandidate, make_candidate
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
 from chfa_conformance.report import header_lines
 from chfa_conformance.signatures import load_certificates
 from reference_impl import emit
-from reference_impl.signing import sign_document, signing_emitter
+from reference_impl.signing import CERT_VARIABLE, KEY_VARIABLE, sign_document, signing_emitter
 from tests.conftest import settings_for, signed_settings
 from tests.signing_keys import Signer, make_signer
 from tests.test_signatures import der_value
@@ -156,3 +156,17 @@ def test_the_run_header_notes_certificates_that_share_a_key(keys: dict[str, Sign
     assert len(notes) == 1 and "share one key" in notes[0]
     settings = replace(settings, dsp_certificates=load_certificates([keys["dsp"].cert_path, keys["stranger"].cert_path]))
     assert not any("note:" in line for line in header_lines(settings))
+
+
+def test_the_python_spelling_signs_with_the_key_the_environment_names(
+    cases: list[Case], dsp_signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    candidate = make_candidate("python:reference_impl.signing:emit_signed")
+    settings = replace(signed_settings(dsp_signer), candidate=candidate)
+    case = next(case for case in cases if case.id == "split-supply")
+    unset = run_case(case, settings).error
+    assert unset is not None and unset.startswith(f"candidate {candidate.name} raised ValueError: set {KEY_VARIABLE} and {CERT_VARIABLE}")
+    monkeypatch.setenv(KEY_VARIABLE, str(dsp_signer.key_path))
+    monkeypatch.setenv(CERT_VARIABLE, str(dsp_signer.cert_path))
+    result = run_case(case, settings)
+    assert result.error is None and result.findings == () and result.delivered_count == 2 and "SIGNED" in result.applicable

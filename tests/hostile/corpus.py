@@ -5,6 +5,11 @@ prints) and as the one alert a `cmd:` candidate delivers for cases/electricity-o
 (the finding, or the candidate error). Behaviours are candidates that misbehave as
 processes. Every document is built from a valid reference alert at test time, so nothing
 large is committed. Several point at a local file holding MARKER: it must never show up.
+
+Hostile signatures have their own tables beside the verifier's tests: tests/test_signatures.py
+EDITS (wrapping by a fragment URI, two References, two Signatures, a smuggled ds:Object, the
+unused root namespace removed, other algorithms, a DER value...) and the signing mutants in
+tests/test_signing_check.py (unsigned, tampered, a rotated-out serial, a stranger's key...).
 """
 
 from __future__ import annotations
