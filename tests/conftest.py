@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from chfa_conformance.candidates import PythonCandidate
 from chfa_conformance.cases import Case, load_case
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
 from chfa_conformance.specs import Spec, load_spec
+from reference_impl.signing import signing_emitter
+from tests.signing_keys import Signer, make_signer
 
 PROJECT = Path(__file__).resolve().parents[1]
 OFFICIAL_DUIS = Path(os.environ.get("CHFA_OFFICIAL_DUIS", PROJECT.parent / "shared" / "duis"))
+DCCBOXED = Path(os.environ.get("CHFA_DCCBOXED", PROJECT.parent / "shared" / "dccboxed"))
 CASE_FILES = sorted((PROJECT / "cases").glob("*.yaml"))
 
 pytest_plugins = ["pytester"]
@@ -40,6 +45,25 @@ def official_duis() -> Path:
 
 def settings_for(candidate: str, duis_xsd: Path | None = None, timeout: float | None = None) -> RunSettings:
     return build_settings(PROJECT, candidate, duis_xsd, timeout)
+
+
+@pytest.fixture(scope="session")
+def dsp_signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
+    """A DSP signing key and certificate made for this run (no private key is committed)."""
+    return make_signer(tmp_path_factory.mktemp("dsp"), "dsp", 0x0F4889EF197D41E9016966F9D5AB0402)
+
+
+@pytest.fixture(scope="session")
+def signed_results(cases: list[Case], dsp_signer: Signer) -> dict[str, CaseResult]:
+    """Every case run once in the fullest configuration: the signing reference, signatures verified."""
+    settings = signed_settings(dsp_signer)
+    return {case.id: run_case(case, settings) for case in cases}
+
+
+def signed_settings(signer: Signer, duis_xsd: Path | None = None) -> RunSettings:
+    """The reference emitter signing with `signer`, judged against `signer`'s certificate."""
+    base = build_settings(PROJECT, "reference", duis_xsd, dsp_certs=[signer.cert_path])
+    return replace(base, candidate=PythonCandidate("reference-signed", signing_emitter(signer.key, signer.certificate)))
 
 
 @pytest.fixture(scope="session")

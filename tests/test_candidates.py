@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Mapping
@@ -10,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from chfa_conformance import candidates
 from chfa_conformance.candidates import CommandCandidate, Limits, PythonCandidate, make_candidate
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from chfa_conformance.xml_safety import parse_untrusted
 from tests.conftest import settings_for
 
 
@@ -112,3 +115,24 @@ def test_the_run_goes_on_after_a_failed_case(tmp_path: Path, cases: list[Case]) 
 def test_candidate_spellings_are_checked(spelling: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         make_candidate(spelling)
+
+
+@pytest.mark.parametrize(
+    "output, count, first_over",
+    [
+        (b"", 0, None),
+        (b"a\nbb", 2, None),
+        (b"\n\n", 2, None),
+        (b"abc\nabcdef\n", 2, 2),
+        (b"a\n" + b"x" * (1 << 20) + b"yyyyyy\nz", 3, 2),  # the long line spans two read chunks
+    ],
+)
+def test_output_is_measured_before_it_is_parsed(output: bytes, count: int, first_over: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(candidates, "MAX_LINE_BYTES", 5)
+    assert candidates._line_shape(io.BytesIO(output)) == (count, first_over)
+
+
+def test_a_lone_surrogate_in_xml_reaches_the_parser_as_invalid_bytes() -> None:
+    output = candidates.collect_lines([{"recipient": "x", "xml": "<a>\udcff</a>"}], "python:x")
+    assert output.error is None
+    assert str(parse_untrusted(output.deliveries[0].xml)).startswith("not-well-formed: ")

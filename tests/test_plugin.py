@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT
+from tests.signing_keys import Signer
 
 
 @pytest.fixture
@@ -158,3 +160,40 @@ def test_yaml_outside_a_cases_folder_is_not_collected(project: pytest.Pytester) 
     (project.path / "config.yaml").write_text("a: 1\n")
     result = project.runpytest(".", "--co", "-q")
     assert "config.yaml" not in result.stdout.str()
+
+
+def test_dsp_cert_verifies_the_signature_of_every_alert(project: pytest.Pytester, dsp_signer: Signer) -> None:
+    cert = dsp_signer.cert_path
+    signing = f"cmd:{sys.executable} -m reference_impl --sign-key {dsp_signer.key_path} --sign-cert {cert}"
+    result = project.runpytest("--candidate", signing, f"--dsp-cert={cert}", "--matrix", "out")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"chfa-conformance signatures: verified against CN=Z1,OU=07 serial * ({cert})"])
+    assert "| SIGNED | SHOULD | 0 | 2 | pass | pass |" in (project.path / "out" / "compliance-matrix.md").read_text()
+
+
+def test_an_unsigned_alert_is_a_signed_finding_never_a_silent_pass(project: pytest.Pytester, dsp_signer: Signer) -> None:
+    result = project.runpytest(f"--dsp-cert={dsp_signer.cert_path}", "cases/electricity-only.yaml")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "SIGNED (SHOULD): signature unsigned: the message carries no ds:Signature",
+            "*alert #1; recipient 90-B3-D5-1F-30-01-00-00; at /Response/ds:Signature; expected 'a valid DSP signature'; seen 'unsigned'",
+            f"replay: pytest cases/electricity-only.yaml --dsp-cert={dsp_signer.cert_path}",
+        ]
+    )
+
+
+def test_signed_requirement_without_certificates_is_a_usage_error(project: pytest.Pytester) -> None:
+    result = project.runpytest("--requirement", "SIGNED")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--requirement SIGNED: signatures are judged only when --dsp-cert PEM*"])
+    header = project.runpytest("--co")
+    header.stdout.fnmatch_lines(["chfa-conformance signatures: not checked (no --dsp-cert given; SIGNED is not exercised)"])
+
+
+def test_a_bad_certificate_file_stops_the_run_with_one_line(project: pytest.Pytester) -> None:
+    (project.path / "dsp.pem").write_text("not a certificate\n")
+    result = project.runpytest("--dsp-cert=dsp.pem")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*dsp.pem: not a PEM X.509 certificate file*"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from chfa_conformance.xml_safety import MAX_DOCUMENT_BYTES
 from reference_impl import emit as reference_emit
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 128 * 1024 * 1024
 MAX_OUTPUT_LINES = 500_000
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a 32 MiB document (xml_safety's limit) with room for JSON escapes
 MAX_STDERR_SHOWN = 2000
 
 
@@ -191,12 +193,18 @@ def _tail(stream: Any) -> str:
 
 
 def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> CandidateOutput:
+    """Protocol lines from the saved output; memory stays bounded by one line of MAX_LINE_BYTES."""
+    count, over = _line_shape(stream)  # measured before parsing: a flood or a huge line is never held in memory
+    if count > limits.max_output_lines:
+        return CandidateOutput(error=f"candidate {name} wrote more than {limits.max_output_lines} lines", stderr=stderr)
+    if over is not None:
+        problem = f"is over {MAX_LINE_BYTES} bytes (an alert document may be at most {MAX_DOCUMENT_BYTES})"
+        return CandidateOutput(error=f"candidate {name} output line {over} {problem}", stderr=stderr)
+    stream.seek(0)
     lines: list[Mapping[str, Any]] = []
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
-        if len(lines) >= limits.max_output_lines:
-            return CandidateOutput(error=f"candidate {name} wrote more than {limits.max_output_lines} lines", stderr=stderr)
         try:
             line = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -205,6 +213,19 @@ def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> Candid
         lines.append(line)
     output = collect_lines(lines, name)
     return CandidateOutput(output.deliveries, output.inventory, output.error, stderr)
+
+
+def _line_shape(stream: Any) -> tuple[int, int | None]:
+    """How many lines the saved output has, and the number of the first line over MAX_LINE_BYTES."""
+    count, current, over = 0, 0, None
+    while chunk := stream.read(1 << 20):
+        lengths = list(map(len, chunk.split(b"\n")))
+        lengths[0] += current  # the line the previous chunk left open
+        if over is None and max(lengths) > MAX_LINE_BYTES:
+            over = count + next(index for index, length in enumerate(lengths) if length > MAX_LINE_BYTES) + 1
+        count += len(lengths) - 1
+        current = lengths[-1]
+    return count + (1 if current else 0), over
 
 
 def collect_lines(lines: Iterable[Any], name: str) -> CandidateOutput:
@@ -219,7 +240,10 @@ def collect_lines(lines: Iterable[Any], name: str) -> CandidateOutput:
             entry = line["inventory"]
             inventory = (inventory or []) + [InventoryEntry(entry["device"], entry["firmware_version"])]
         else:
-            deliveries.append(Delivery(len(deliveries) + 1, line["recipient"], line["xml"].encode("utf-8")))
+            # surrogatepass: a lone surrogate ("\udcff" in the JSON) stays an invalid byte sequence, which the
+            # XML parser then reports as not well-formed, instead of crashing here or being silently replaced
+            xml = line["xml"].encode("utf-8", "surrogatepass")
+            deliveries.append(Delivery(len(deliveries) + 1, line["recipient"], xml))
     return CandidateOutput(tuple(deliveries), tuple(inventory) if inventory is not None else None)
 
 
@@ -227,9 +251,13 @@ def _line_problem(line: Any) -> str | None:
     if not isinstance(line, Mapping):
         return f"is not a JSON object but {type(line).__name__}"
     if set(line) == {"recipient", "xml"}:
-        if isinstance(line["recipient"], str) and isinstance(line["xml"], str):
-            return None
-        return "has a recipient or xml that is not a string"
+        if not isinstance(line["recipient"], str) or not isinstance(line["xml"], str):
+            return "has a recipient or xml that is not a string"
+        try:
+            line["recipient"].encode("utf-8")
+        except UnicodeEncodeError:
+            return "has a recipient that is not valid Unicode (a lone surrogate)"
+        return None
     if set(line) == {"inventory"}:
         entry = line["inventory"]
         if isinstance(entry, Mapping) and set(entry) == {"device", "firmware_version"} and all(isinstance(v, str) for v in entry.values()):

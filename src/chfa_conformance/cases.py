@@ -61,7 +61,10 @@ def case_from_document(document: YamlDocument, spec: Spec, schemas_dir: Path) ->
         profile = profile.overridden(data["profile"])
     body: dict[str, Any] = dict(data)
     if "wave" in data:
-        body.update(expand_wave(data["wave"], profile.duis_versions_with_alert))
+        try:
+            body.update(expand_wave(data["wave"], profile.duis_versions_with_alert))
+        except ValueError as exc:  # the only value the schema cannot vet fully is the start's zone
+            raise SourceError(document.path, document.line_of(("wave", "start")), str(exc)) from exc
     case_id = data.get("id", document.path.stem)
     scenario_data: dict[str, Any] = {key: body[key] for key in ("users", "hubs", "events", "notices") if key in body}
     try:

@@ -1,6 +1,7 @@
 """`chfa-conformance`: the suite without pytest, for scripts, auditors and integration tests.
 
-Each subcommand is a thin shell over the same plain functions the pytest plugin uses.
+Each subcommand is a thin shell over the same plain functions the pytest plugin uses;
+`validate` and `verify-signature` print one line per file: file, verdict, reason.
 Exit status: 0 all good, 1 a finding or failed file, 2 a usage or setup error.
 """
 
@@ -14,12 +15,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from chfa_conformance.captured import FileVerdict, validate_file, verify_file
 from chfa_conformance.cases import load_case
+from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
 from chfa_conformance.selftest import overlap_problems, render, run_selftest
+from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
 
 Command = Callable[[argparse.Namespace], int]
@@ -27,7 +31,7 @@ Command = Callable[[argparse.Namespace], int]
 
 def _check(args: argparse.Namespace) -> int:
     """Run case files against a candidate and print the findings."""
-    settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout)
+    settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout, dsp_certs=args.dsp_cert)
     for line in header_lines(settings):
         print(line)
     results = []
@@ -40,7 +44,8 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{path}: {verdict} ({result.delivered_count} alert(s), {len(result.findings)} finding(s))")
         if verdict == "FAIL":
             duis = str(args.duis_xsd) if args.duis_xsd else None
-            print(describe_failure(result, settings.spec, replay_command(str(path), args.candidate, duis)))
+            replay = replay_command(str(path), args.candidate, duis, [str(cert) for cert in args.dsp_cert])
+            print(describe_failure(result, settings.spec, replay))
     if args.matrix:
         for written in write_matrix(build_matrix(results, settings), args.matrix):
             print(f"compliance matrix: {written}")
@@ -79,6 +84,31 @@ def _selftest(args: argparse.Namespace) -> int:
     return 0 if all(verdict.exact for verdict in verdicts) and not problems else 1
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """Check each file against the DUIS schema of its own schemaVersion."""
+    schemas: SchemaSet
+    if args.duis_xsd is not None:
+        schemas = official_schemas(args.duis_xsd)
+    else:
+        schemas = compact_schemas(args.project / "schemas", load_spec(args.project / "specs").profile)
+    schemas.compile_all()  # a broken schema folder stops here, before any file is judged
+    return _report([validate_file(path, schemas) for path in args.files])
+
+
+def _verify_signature(args: argparse.Namespace) -> int:
+    """Check each file's signature against the DSP certificates given."""
+    certificates = load_certificates(args.dsp_cert)
+    for note in shared_key_notes(certificates):
+        print(f"chfa-conformance: note: {note}", file=sys.stderr)
+    return _report([verify_file(path, certificates) for path in args.files])
+
+
+def _report(verdicts: Sequence[FileVerdict]) -> int:
+    for verdict in verdicts:
+        print(verdict.line())
+    return 0 if all(verdict.passed for verdict in verdicts) else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chfa-conformance", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="folder holding specs/ and schemas/ (default: here)")
@@ -90,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--case-timeout", type=float, default=None, metavar="SECONDS")
     check.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
     check.add_argument("--matrix", type=Path, default=None, metavar="DIR")
+    check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help="verify signatures (repeatable)")
     check.set_defaults(run=_check)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
     emit.add_argument("case", type=Path, metavar="CASE")
@@ -100,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     selftest.add_argument("--workers", type=int, default=2)
     selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
     selftest.set_defaults(run=_selftest)
+    validate = commands.add_parser("validate", help="check files against the DUIS schema of their schemaVersion")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help="official DUIS schemas (default: the compact ones)")
+    validate.set_defaults(run=_validate)
+    verify = commands.add_parser("verify-signature", help="check the DSP signature of files")
+    verify.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    verify.add_argument("--dsp-cert", type=Path, action="extend", nargs="+", required=True, metavar="PEM")
+    verify.set_defaults(run=_verify_signature)
     return parser
 
 

@@ -4,6 +4,7 @@ and the self-tests all share."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from chfa_conformance.cases import Case
 from chfa_conformance.checks import Judgement, judge
 from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
 from chfa_conformance.findings import Finding
+from chfa_conformance.signatures import DspCertificate, load_certificates
 from chfa_conformance.specs import Spec, load_spec
 
 
@@ -24,6 +26,7 @@ class RunSettings:
     candidate: Candidate
     limits: Limits
     schemas_dir: Path
+    dsp_certificates: tuple[DspCertificate, ...] = ()  # empty: signatures are not judged (SIGNED not exercised)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def run_case(case: Case, settings: RunSettings) -> CaseResult:
 def result_of(case: Case, settings: RunSettings, output: CandidateOutput, started: float) -> CaseResult:
     if output.error is not None:
         return CaseResult(case, settings.candidate.name, (), frozenset(), output.error, output.stderr, 0, 0, time.perf_counter() - started)
-    judgement: Judgement = judge(case.scenario, output, settings.schemas)
+    judgement: Judgement = judge(case.scenario, output, settings.schemas, settings.dsp_certificates)
     return CaseResult(
         case=case,
         candidate=settings.candidate.name,
@@ -72,6 +75,7 @@ def build_settings(
     timeout_seconds: float | None = None,
     specs_dir: Path | None = None,
     schemas_dir: Path | None = None,
+    dsp_certs: Sequence[Path] = (),
 ) -> RunSettings:
     """Load the spec and the schemas a run needs; every problem raises before any case runs."""
     spec = load_spec(specs_dir or project / "specs")
@@ -79,4 +83,5 @@ def build_settings(
     schemas = official_schemas(duis_xsd) if duis_xsd is not None else compact_schemas(schemas_dir, spec.profile)
     schemas.compile_all()
     limits = Limits() if timeout_seconds is None else Limits(timeout_seconds=timeout_seconds)
-    return RunSettings(spec, schemas, make_candidate(candidate, cwd=project), limits, schemas_dir)
+    certificates = load_certificates(dsp_certs)
+    return RunSettings(spec, schemas, make_candidate(candidate, cwd=project), limits, schemas_dir, certificates)

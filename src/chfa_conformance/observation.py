@@ -1,8 +1,9 @@
-"""Each delivered alert parsed safely, validated against its version's schema and read."""
+"""Each delivered alert parsed safely, validated against its version's schema, read and,
+when DSP certificates are configured, its signature verified."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from chfa_conformance.alert_reading import AlertContent, read_alert
@@ -10,6 +11,7 @@ from chfa_conformance.candidates import Delivery
 from chfa_conformance.duis_schema import SchemaSet, SchemaVerdict
 from chfa_conformance.instants import XsDateTime, parse_xs_datetime
 from chfa_conformance.scenario import eui
+from chfa_conformance.signatures import DspCertificate, SignatureVerdict, verify_signature
 from chfa_conformance.xml_safety import XmlProblem, parse_untrusted
 
 
@@ -21,6 +23,7 @@ class ObservedAlert:
     content: AlertContent | None
     schema: SchemaVerdict | None
     sent_at: XsDateTime | None
+    signature: SignatureVerdict | None = None  # None: no certificates configured, or the document was refused
 
     @property
     def number(self) -> int:
@@ -38,11 +41,11 @@ class ObservedAlert:
         return eui(self.content.device.value)
 
 
-def observe(deliveries: Iterable[Delivery], schemas: SchemaSet) -> list[ObservedAlert]:
-    return [observe_one(delivery, schemas) for delivery in deliveries]
+def observe(deliveries: Iterable[Delivery], schemas: SchemaSet, certificates: Sequence[DspCertificate] = ()) -> list[ObservedAlert]:
+    return [observe_one(delivery, schemas, certificates) for delivery in deliveries]
 
 
-def observe_one(delivery: Delivery, schemas: SchemaSet) -> ObservedAlert:
+def observe_one(delivery: Delivery, schemas: SchemaSet, certificates: Sequence[DspCertificate] = ()) -> ObservedAlert:
     recipient = eui(delivery.recipient)
     parsed = parse_untrusted(delivery.xml)
     if isinstance(parsed, XmlProblem):
@@ -50,4 +53,6 @@ def observe_one(delivery: Delivery, schemas: SchemaSet) -> ObservedAlert:
     content = read_alert(parsed)
     verdict = schemas.validate(parsed, content.schema_version)
     sent_at = parse_xs_datetime(content.response_datetime.value) if content.response_datetime else None
-    return ObservedAlert(delivery, recipient, None, content, verdict, sent_at)
+    # the verifier parses the bytes afresh: it removes the Signature from its own tree to digest it
+    signature = verify_signature(delivery.xml, certificates) if certificates else None
+    return ObservedAlert(delivery, recipient, None, content, verdict, sent_at, signature)

@@ -47,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="lowest requirement level whose findings fail a case (default should)",
     )
     group.addoption("--matrix", default=None, metavar="DIR", help="write the compliance matrix (JSON, Markdown, HTML) into DIR")
+    group.addoption(
+        "--dsp-cert",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="verify each alert's signature against this DSP certificate (repeatable; judges SIGNED)",
+    )
     group.addoption("--specs", default=None, metavar="DIR", help="requirements and profile folder (default: specs/ beside pytest.ini)")
 
 
@@ -61,12 +68,15 @@ def pytest_configure(config: pytest.Config) -> None:
             Path(duis_xsd) if duis_xsd else None,
             config.getoption("--case-timeout"),
             specs_dir=Path(specs) if specs else None,
+            dsp_certs=[Path(path) for path in config.getoption("--dsp-cert")],
         )
     except (SourceError, SchemaLoadError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
     unknown = [rid for rid in config.getoption("--requirement") if rid not in settings.spec.ids()]
     if unknown:
         raise pytest.UsageError(f"--requirement {', '.join(unknown)}: unknown id; known: {', '.join(settings.spec.ids())}")
+    if "SIGNED" in config.getoption("--requirement") and not settings.dsp_certificates:
+        raise pytest.UsageError("--requirement SIGNED: signatures are judged only when --dsp-cert PEM names the DSP's certificates")
     config.stash[SETTINGS] = settings
     config.stash[RESULTS] = []
 
@@ -119,7 +129,8 @@ class CaseItem(pytest.Item):
                 warnings.warn(f"{finding.requirement} ({self.case.id}): {finding.message}", pytest.PytestWarning, stacklevel=1)
         if result.error is not None or failed:
             self.user_properties.append(("failed_requirements", " ".join(sorted({f.requirement for f in failed}))))
-            replay = replay_command(str(self.case.path), settings.candidate.name, self.config.getoption("--duis-xsd"))
+            options = self.config.getoption
+            replay = replay_command(str(self.case.path), settings.candidate.name, options("--duis-xsd"), options("--dsp-cert"))
             raise CaseFailed(describe_failure(result, settings.spec, replay))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

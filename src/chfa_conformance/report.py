@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
+from chfa_conformance.signatures import shared_key_notes
 from chfa_conformance.specs import Spec
 
 LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
@@ -15,6 +16,12 @@ LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
 def header_lines(settings: RunSettings) -> list[str]:
     lines = [f"chfa-conformance profile: {line}" for line in settings.spec.profile.header_lines()]
     lines.append(f"chfa-conformance candidate: {settings.candidate.name}; schemas: {settings.schemas.description}")
+    certificates = settings.dsp_certificates
+    if certificates:
+        lines.append(f"chfa-conformance signatures: verified against {'; '.join(c.describe() for c in certificates)}")
+        lines += [f"chfa-conformance signatures: note: {note}" for note in shared_key_notes(certificates)]
+    else:
+        lines.append("chfa-conformance signatures: not checked (no --dsp-cert given; SIGNED is not exercised)")
     return lines
 
 
@@ -45,10 +52,11 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     return "\n".join(lines)
 
 
-def replay_command(case_path: str, candidate: str, duis_xsd: str | None) -> str:
+def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_certs: Sequence[str] = ()) -> str:
     parts = ["pytest", case_path]
     if candidate != "reference":
         parts += ["--candidate", candidate]
     if duis_xsd:
         parts += ["--duis-xsd", duis_xsd]
+    parts += [f"--dsp-cert={path}" for path in dsp_certs]
     return " ".join(shlex.quote(part) for part in parts)

@@ -155,6 +155,13 @@ class _Problems:
     def stop(self, where: JsonPath, problem: str) -> SourceError:
         return SourceError(self.source, self.locate(where), f"scenario contradicts itself: {problem}")
 
+    def instant(self, where: JsonPath, text: str) -> datetime:
+        """A zoned date-time; one the schema's pattern lets through (a +25:00 zone) stops here with its line."""
+        try:
+            return parse_instant(text)
+        except ValueError as exc:
+            raise SourceError(self.source, self.locate(where), str(exc)) from exc
+
 
 def _users(items: list[Mapping[str, Any]], profile: Profile, problems: _Problems) -> dict[str, User]:
     users: dict[str, User] = {}
@@ -208,8 +215,8 @@ def _meter(item: Mapping[str, Any], users: Mapping[str, User], problems: _Proble
                 (*where, "responsible", index, "user"),
                 f"{item['type']} {meter_id} names {user_id} ({user.role}) as responsible; it must be a {wanted_role}",
             )
-        start = parse_instant(entry["from"])
-        end = parse_instant(entry["to"]) if entry.get("to") is not None else None
+        start = problems.instant((*where, "responsible", index, "from"), entry["from"])
+        end = problems.instant((*where, "responsible", index, "to"), entry["to"]) if entry.get("to") is not None else None
         if end is not None and end <= start:
             raise problems.stop((*where, "responsible", index, "to"), "responsibility ends before it starts")
         registrations.append(Registration(user_id, start, end))
@@ -239,7 +246,7 @@ def _events(items: list[Mapping[str, Any]], hubs: Mapping[str, Hub], problems: _
             FirmwareEvent(
                 index=index,
                 hub=chf,
-                at=parse_instant(item["at"]),
+                at=problems.instant(("events", index, "at"), item["at"]),
                 outcome=item["outcome"],
                 firmware_from=item["firmware_from"],
                 firmware_to=item["firmware_to"],
@@ -256,5 +263,5 @@ def _notices(items: list[Mapping[str, Any]], hubs: Mapping[str, Hub], problems: 
         for hub_index, chf in enumerate(named):
             if chf not in hubs:
                 raise problems.stop(("notices", index, "hubs", hub_index), f"notice for unknown hub {chf}")
-        notices.append(Notice(at=parse_instant(item["at"]), hubs=named))
+        notices.append(Notice(at=problems.instant(("notices", index, "at"), item["at"]), hubs=named))
     return tuple(notices)

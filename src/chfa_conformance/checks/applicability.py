@@ -30,7 +30,10 @@ ALWAYS_WHEN_ALERTING = frozenset(
 )
 
 
-def applicable_requirements(scenario: Scenario, output: CandidateOutput, expected: Sequence[ExpectedAlert]) -> frozenset[str]:
+def applicable_requirements(
+    scenario: Scenario, output: CandidateOutput, expected: Sequence[ExpectedAlert], signing: bool = False
+) -> frozenset[str]:
+    """`signing`: DSP certificates are configured, so every delivered alert's signature is judged."""
     exercised: set[str] = set()
     if expected:
         exercised |= ALWAYS_WHEN_ALERTING
@@ -38,6 +41,8 @@ def applicable_requirements(scenario: Scenario, output: CandidateOutput, expecte
         exercised.add("ALERT-TRIGGER")  # any hub could be alerted without cause
     if output.deliveries:
         exercised |= {"DUIS-SCHEMA", "RECIPIENTS-ONLY-SUPPLIERS"}
+    if output.deliveries and signing:
+        exercised.add("SIGNED")
     events_by_hub = {event.hub for event in scenario.events}
     activated_hubs = [scenario.hubs[event.hub] for event in scenario.activations()]
     if any(event.outcome != "activated" for event in scenario.events):

@@ -1,0 +1,84 @@
+"""Verdicts on single captured files, for people who hold messages rather than a DSP build.
+
+Integration-test participants and auditors feed in files nobody vetted: each is read with
+a size limit (a file over it is refused without being read), parsed only through
+xml_safety.parse_untrusted, and judged to one line: file, verdict, reason.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chfa_conformance.duis_schema import SchemaSet
+from chfa_conformance.signatures import DspCertificate, verify_signature
+from chfa_conformance.xml_safety import MAX_DOCUMENT_BYTES, XmlProblem, parse_untrusted
+
+MAX_REASON_CHARS = 240
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """One file's outcome; anything but 'valid' fails the command."""
+
+    path: str
+    verdict: str
+    reason: str
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "valid"
+
+    def line(self) -> str:
+        """One printable line, whatever bytes the file name or the reason hold."""
+        text = f"{self.path}: {self.verdict}: {' '.join(self.reason.split())}"
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def read_captured(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes | FileVerdict:
+    """The file's bytes, or why it was not read (too large, not a regular file, unreadable)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return FileVerdict(str(path), "unreadable", "not a regular file")
+        if info.st_size > max_bytes:
+            return FileVerdict(str(path), "refused", f"too-large: {info.st_size} bytes exceeds the {max_bytes}-byte limit (not read)")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as exc:
+        return FileVerdict(str(path), "unreadable", exc.strerror or str(exc))
+    if len(data) > max_bytes:
+        return FileVerdict(str(path), "refused", f"too-large: more than {max_bytes} bytes")
+    return data
+
+
+def validate_file(path: Path, schemas: SchemaSet) -> FileVerdict:
+    """Valid against the schema of the file's own schemaVersion, or why not."""
+    data = read_captured(path)
+    if isinstance(data, FileVerdict):
+        return data
+    root = parse_untrusted(data)
+    if isinstance(root, XmlProblem):
+        return FileVerdict(str(path), "refused", str(root))
+    version = root.get("schemaVersion")
+    verdict = schemas.validate(root, version)
+    if verdict.valid:
+        return FileVerdict(str(path), "valid", f"schemaVersion {version}, {schemas.description}")
+    kind = "no-schema" if verdict.schema_missing else "schema-invalid"
+    return FileVerdict(str(path), kind, "; ".join(_shortened(error) for error in verdict.errors))
+
+
+def _shortened(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """libxml2 lists a whole enumeration in its message; the start says what is wrong."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def verify_file(path: Path, certificates: Sequence[DspCertificate]) -> FileVerdict:
+    """The file's signature verdict (see chfa_conformance.signatures)."""
+    data = read_captured(path)
+    if isinstance(data, FileVerdict):
+        return data
+    verdict = verify_signature(data, certificates)
+    return FileVerdict(str(path), verdict.kind, verdict.reason)

@@ -1,0 +1,107 @@
+"""`chfa-conformance validate` and `verify-signature` on the DSP's real messages (../shared/dccboxed).
+
+One line per file (file, verdict, reason), exit 1 when any file fails, 2 for a setup error;
+the verdicts are those ../shared/README.md gives for each message.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chfa_conformance.cli import main
+from tests.conftest import DCCBOXED, PROJECT
+from tests.test_signatures import ALL_CERTS, DCCBOXED_VERDICTS
+
+# the schema's view: signatures are not its business, the XXE document never reaches it
+SCHEMA_VERDICTS = {
+    "read-inventory-response-5.4.xml": "valid",
+    "readfw-response-resigned.xml": "valid",
+    "read-inventory-response-4g.xml": "valid",
+    "readfw-response.xml": "valid",
+    "readfw-response-badsignature.xml": "valid",
+    "readfw-response-no-signature.xml": "valid",
+    "readfw-response-invalid.xml": "schema-invalid",
+    "duis-xxe.xml": "refused",
+}
+
+
+@pytest.fixture(scope="module")
+def messages() -> list[Path]:
+    if not (DCCBOXED / "readfw-response.xml").is_file():
+        pytest.skip(f"DSP-signed sample messages not found at {DCCBOXED}")
+    return [DCCBOXED / name for name in sorted(SCHEMA_VERDICTS)]
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str], str]:
+    code = main(["--project", str(PROJECT), *args])
+    out, err = capsys.readouterr()
+    verdicts = {}
+    for line in out.splitlines():
+        path, verdict, reason = line.split(": ", 2)
+        assert reason, line
+        verdicts[Path(path).name] = verdict
+    return code, verdicts, err
+
+
+def test_validate_gives_the_schema_verdict_of_each_dccboxed_message(
+    messages: list[Path], official_duis: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, verdicts, err = _run(["validate", *map(str, messages), "--duis-xsd", str(official_duis)], capsys)
+    assert verdicts == SCHEMA_VERDICTS and code == 1 and err == ""
+    valid = [str(path) for path in messages if SCHEMA_VERDICTS[path.name] == "valid"]
+    assert _run(["validate", *valid, "--duis-xsd", str(official_duis)], capsys)[0] == 0
+
+
+def test_the_54_inventory_response_is_valid_for_duis_54_only(
+    tmp_path: Path, official_duis: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "as-5.1.xml"
+    copy.write_bytes((DCCBOXED / "read-inventory-response-5.4.xml").read_bytes().replace(b'schemaVersion="5.4"', b'schemaVersion="5.1"'))
+    code, verdicts, _ = _run(["validate", str(copy), "--duis-xsd", str(official_duis)], capsys)
+    assert (code, verdicts) == (1, {"as-5.1.xml": "schema-invalid"})
+
+
+def test_verify_signature_gives_the_readme_verdict_of_each_dccboxed_message(
+    messages: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    certificates = [str(DCCBOXED / name) for name in ALL_CERTS]
+    code, verdicts, err = _run(["verify-signature", *map(str, messages), "--dsp-cert", *certificates], capsys)
+    assert verdicts == {name: kind for name, (_, kind) in DCCBOXED_VERDICTS.items()}
+    assert code == 1
+    assert err == (  # Z1 and the '-ds' certificate share one key, and the DSP profile does not sign KeyInfo
+        "chfa-conformance: note: serials F4889EF197D41E9016966F9D5AB0402 and 7DAC7283AAD29BDD23C9EFBFDDB52A41 share one key: "
+        "the serial in KeyInfo is not signed, so a message verified under one would verify relabelled as the other\n"
+    )
+    valid = [str(path) for path in messages if DCCBOXED_VERDICTS[path.name][1] == "valid"]
+    assert _run(["verify-signature", *valid, "--dsp-cert", *certificates], capsys)[0] == 0
+
+
+def test_files_that_cannot_be_read_get_their_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, verdicts, _ = _run(["validate", str(tmp_path / "missing.xml"), str(tmp_path)], capsys)
+    assert code == 1 and verdicts == {"missing.xml": "unreadable", tmp_path.name: "unreadable"}
+
+
+def test_verify_signature_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["verify-signature", "message.xml"])
+    assert stopped.value.code == 2 and "--dsp-cert" in capsys.readouterr().err
+
+
+def test_a_bad_certificate_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "dsp.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    code = main(["verify-signature", str(tmp_path / "dsp.pem"), "--dsp-cert", str(tmp_path / "dsp.pem")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"{tmp_path / 'dsp.pem'}: not a PEM X.509 certificate file" in err
+
+
+def test_the_installed_command_runs_as_a_separate_process(messages: list[Path]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "chfa_conformance.cli", "verify-signature", str(DCCBOXED / "readfw-response.xml"), "--dsp-cert",
+         str(DCCBOXED / "dsp-xml-sign-90B3D51F30000002-ds-pre-1.4.1.pem")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith(f"{DCCBOXED / 'readfw-response.xml'}: valid: signed by CN=Z1,OU=07 serial ")

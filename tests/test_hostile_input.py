@@ -1,0 +1,150 @@
+"""Hostile and broken input ends as a finding or a one-line verdict, never a crash, hang or file read.
+
+The corpus is tests/hostile/corpus.py: each document goes through `chfa-conformance validate`
+and `verify-signature` as a captured file, and through a `cmd:` candidate as the alert it
+delivers; each behaviour is a candidate process. Several documents point at a local file
+holding a marker string, which must never appear in anything the suite prints or returns.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from chfa_conformance.candidates import CommandCandidate, Limits
+from chfa_conformance.cases import Case
+from chfa_conformance.cli import main
+from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from reference_impl import emit
+from tests.conftest import PROJECT, settings_for
+from tests.hostile.corpus import BEHAVIOURS, DOCUMENTS, MARKER, SUPPLIER, Behaviour, Document, corpus_size
+from tests.signing_keys import Signer
+
+HOSTILE = Path(__file__).parent / "hostile"
+DOCUMENT_BY_NAME = {document.name: document for document in DOCUMENTS}
+BEHAVIOUR_BY_NAME = {behaviour.name: behaviour for behaviour in BEHAVIOURS}
+LIMITS = Limits(timeout_seconds=5.0)
+
+
+@pytest.fixture(scope="module")
+def electricity_only(cases: list[Case]) -> Case:
+    return next(case for case in cases if case.id == "electricity-only")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, electricity_only: Case) -> dict[str, Path]:
+    """Every document written to a file, next to the marker file some of them point at."""
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "marker.txt").write_text(MARKER)
+    alert = next(line["xml"] for line in emit(electricity_only.scenario.as_protocol()) if "xml" in line).encode()
+    assert alert.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    paths = {}
+    for document in DOCUMENTS:
+        paths[document.name] = folder / f"{document.name}.xml"
+        paths[document.name].write_bytes(document.build(alert, folder))
+    if not paths["dccboxed-xxe"].read_bytes():
+        pytest.skip("../shared/dccboxed/duis-xxe.xml not present")
+    return paths
+
+
+def test_the_corpus_covers_at_least_fifteen_hostile_inputs() -> None:
+    assert corpus_size() >= 15
+    assert len(DOCUMENT_BY_NAME) == len(DOCUMENTS) and len(BEHAVIOUR_BY_NAME) == len(BEHAVIOURS)
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    code = main(["--project", str(PROJECT), *args])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENT_BY_NAME))
+def test_a_captured_file_gets_one_line_from_validate(name: str, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    document: Document = DOCUMENT_BY_NAME[name]
+    code, lines, err = _cli(["validate", str(corpus[name])], capsys)
+    assert len(lines) == 1 and err == ""
+    assert lines[0].startswith(f"{corpus[name]}: {document.validate}"), lines[0]
+    assert code == (0 if document.validate == "valid" else 1)
+    assert MARKER not in lines[0]
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENT_BY_NAME))
+def test_a_captured_file_gets_one_line_from_verify_signature(
+    name: str, corpus: dict[str, Path], dsp_signer: Signer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document: Document = DOCUMENT_BY_NAME[name]
+    code, lines, err = _cli(["verify-signature", str(corpus[name]), "--dsp-cert", str(dsp_signer.cert_path)], capsys)
+    expected = "refused" if document.validate.startswith("refused") else "unsigned"
+    assert len(lines) == 1 and err == "" and code == 1
+    assert lines[0].startswith(f"{corpus[name]}: {expected}: "), lines[0]
+    assert MARKER not in lines[0]
+
+
+def _run(argv: tuple[str, ...], case: Case, limits: Limits = LIMITS) -> CaseResult:
+    base = settings_for("reference")
+    settings = RunSettings(base.spec, base.schemas, CommandCandidate("cmd:hostile", argv), limits, base.schemas_dir)
+    return run_case(case, settings)
+
+
+def _everything_said(result: CaseResult) -> str:
+    return " ".join([result.error or "", result.stderr, *(f"{f.message} {f.evidence()}" for f in result.findings)])
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENT_BY_NAME))
+def test_a_candidate_delivering_the_document_gets_a_finding_or_an_error(name: str, corpus: dict[str, Path], electricity_only: Case) -> None:
+    document: Document = DOCUMENT_BY_NAME[name]
+    result = _run((sys.executable, str(HOSTILE / "emit_document.py"), str(corpus[name]), SUPPLIER), electricity_only)
+    if document.error is not None:
+        assert result.error is not None and document.error in result.error, result.error
+        assert result.findings == ()
+    else:
+        assert document.finding is not None and result.error is None, result.error
+        requirement, text = document.finding
+        assert [(f.requirement, text in f.message) for f in result.findings] == [(requirement, True)], result.findings
+    assert MARKER not in _everything_said(result)
+
+
+@pytest.mark.parametrize("name", sorted(BEHAVIOUR_BY_NAME))
+def test_a_misbehaving_candidate_process_fails_its_case_clearly(name: str, electricity_only: Case, tmp_path: Path) -> None:
+    behaviour: Behaviour = BEHAVIOUR_BY_NAME[name]
+    script = tmp_path / "candidate.py"
+    script.write_text("import sys, json, time\n" + behaviour.script + "\n")
+    result = _run((sys.executable, str(script)), electricity_only, Limits(timeout_seconds=behaviour.timeout_seconds))
+    if behaviour.error is None:
+        assert result.error is None
+        assert {finding.requirement for finding in result.findings} == behaviour.findings
+    else:
+        assert result.error is not None and behaviour.error in result.error, result.error
+        assert "\n" not in result.error
+
+
+def test_a_recovering_parser_would_have_hidden_both_faults(corpus: dict[str, Path]) -> None:
+    """Why the suite never recovers: both documents then 'parse', one truncated, one completed by guesswork."""
+    recovering = etree.XMLParser(recover=True)
+    over_limit = etree.fromstring(corpus["text-node-over-parser-limit"].read_bytes(), recovering)
+    version = next(over_limit.iter("{*}FirmwareVersion"))
+    assert version.text is not None and len(version.text) < 10 * 1024 * 1024  # silently truncated
+    assert next(over_limit.iter("{*}ResponseDateTime"), None) is not None
+    cut = etree.fromstring(corpus["text-node-cut-off"].read_bytes(), recovering)
+    assert etree.tostring(cut).endswith(
+        b"</sr:FirmwareVersion></sr:CommsHubFirmwareActivation></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>"
+    )
+    sources = "\n".join(path.read_text() for path in (PROJECT / "src").rglob("*.py"))
+    assert "recover=True" not in sources and "huge_tree=True" not in sources and "resolve_entities=True" not in sources
+
+
+def test_schema_folder_without_its_mmc_import_fails_closed_in_validate(
+    official_duis: Path, tmp_path: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    partial = tmp_path / "duis"
+    partial.mkdir()
+    for path in official_duis.iterdir():
+        if not path.name.startswith("MMC Schema V5.1"):
+            shutil.copy(path, partial / path.name)
+    code, lines, err = _cli(["validate", str(corpus["response-datetime-without-zone"]), "--duis-xsd", str(partial)], capsys)
+    assert code == 2 and lines == []
+    assert err.count("\n") == 1 and "imports 'MMC Schema V5.1.xsd', which is not in" in err
