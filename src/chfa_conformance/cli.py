@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from chfa_conformance.captured import FileVerdict, validate_file, verify_file
 from chfa_conformance.cases import load_case
@@ -25,6 +28,7 @@ from chfa_conformance.report import describe_failure, failing, header_lines, rep
 from chfa_conformance.selftest import overlap_problems, render, run_selftest
 from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
+from reference_impl.signing import CERT_VARIABLE, KEY_VARIABLE
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -76,7 +80,9 @@ def _selftest(args: argparse.Namespace) -> int:
     problems = overlap_problems(subjects, spec)
     case_files = sorted((project / "cases").glob("*.yaml"))
     started = time.perf_counter()
-    verdicts = run_selftest(subjects, project, case_files, args.duis_xsd, args.workers)
+    with tempfile.TemporaryDirectory(prefix="chfa-selftest-") as folder:
+        certs = _signing_material(catalogue, Path(folder)) if any(getattr(s, "signed", False) for s in subjects) else []
+        verdicts = run_selftest(subjects, project, case_files, args.duis_xsd, args.workers, certs)
     print(render(verdicts, spec))
     print(f"{len(case_files)} case files; wall time {time.perf_counter() - started:.1f}s with {args.workers} worker(s)")
     for problem in problems:
@@ -107,6 +113,14 @@ def _report(verdicts: Sequence[FileVerdict]) -> int:
     for verdict in verdicts:
         print(verdict.line())
     return 0 if all(verdict.passed for verdict in verdicts) else 1
+
+
+def _signing_material(catalogue: Any, folder: Path) -> list[Path]:
+    """Have the catalogue make a DSP key and certificate; signing candidates find them through
+    the environment (inherited by the worker processes)."""
+    key_path, cert_path = catalogue.make_signing_material(folder)
+    os.environ[KEY_VARIABLE], os.environ[CERT_VARIABLE] = str(key_path), str(cert_path)
+    return [cert_path]
 
 
 def _parser() -> argparse.ArgumentParser:

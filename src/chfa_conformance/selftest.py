@@ -36,6 +36,8 @@ class Subject(Protocol):
     def candidate(self) -> str: ...
     @property
     def alter_case(self) -> Callable[[dict[str, Any]], None] | None: ...
+    @property
+    def signed(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,17 @@ class Verdict:
         return self.reported == self.declared and not self.errors
 
 
-def judge_subject(subject: Subject, project: Path, case_files: tuple[Path, ...], duis_xsd: Path | None = None) -> Verdict:
-    """Run all cases against one subject and collect the requirement ids reported."""
+def judge_subject(
+    subject: Subject, project: Path, case_files: tuple[Path, ...], duis_xsd: Path | None = None, dsp_certs: tuple[Path, ...] = ()
+) -> Verdict:
+    """Run all cases against one subject and collect the requirement ids reported.
+
+    Signed subjects are judged with the DSP certificates configured; the others without, so
+    that a fault in what is signed is not reported twice.
+    """
     started = time.perf_counter()
-    settings = build_settings(project, subject.candidate, duis_xsd)
+    certificates = list(dsp_certs) if subject.signed else []
+    settings = build_settings(project, subject.candidate, duis_xsd, dsp_certs=certificates)
     reported: set[str] = set()
     errors: list[str] = []
     for original in _cases(project, case_files):
@@ -84,13 +93,15 @@ def run_selftest(
     case_files: Sequence[Path],
     duis_xsd: Path | None = None,
     workers: int = 2,
+    dsp_certs: Sequence[Path] = (),
 ) -> list[Verdict]:
+    """Verdicts in the order of `subjects`; signed subjects need `dsp_certs`."""
     subjects = list(subjects)
-    files = tuple(case_files)
+    files, certs = tuple(case_files), tuple(dsp_certs)
     if workers <= 1:
-        return [judge_subject(subject, project, files, duis_xsd) for subject in subjects]
+        return [judge_subject(subject, project, files, duis_xsd, certs) for subject in subjects]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(judge_subject, subject, project, files, duis_xsd) for subject in subjects]
+        futures = [pool.submit(judge_subject, subject, project, files, duis_xsd, certs) for subject in subjects]
         return [future.result() for future in futures]
 
 

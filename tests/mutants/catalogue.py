@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from reference_impl.signing import emit_signed
 from tests.mutants import faults
 from tests.mutants.variants import VARIANT_EMITTERS
 from tests.mutants.wrapping import EmitFunction, Scenario, with_altered_scenario
@@ -34,6 +35,7 @@ class Mutant:
     description: str
     process: Literal["python", "command", "shell"] = "python"
     alter_case: Callable[[Scenario], None] | None = None
+    signed: bool = False  # judged with the DSP certificate of make_signing_material configured
 
     @property
     def candidate(self) -> str:
@@ -135,7 +137,26 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
-VARIANTS: tuple[Mutant, ...] = tuple(_m(name, set(), "variant", f"valid output: {name}") for name in VARIANT_EMITTERS)
+VARIANTS: tuple[Mutant, ...] = (
+    *(_m(name, set(), "variant", f"valid output: {name}") for name in VARIANT_EMITTERS),
+    _m("signed-reference", set(), "variant", "valid output: every alert signed in the DSP profile", signed=True),
+)
+
+SIGNING_MUTANTS: tuple[Mutant, ...] = (
+    _m("unsigned-where-signatures-are-due", {"SIGNED"}, "behaviour", "alerts go out unsigned although the DSP signs", signed=True),
+    _m("tampered-after-signing", {"SIGNED"}, "behaviour", "an alert is changed after it was signed", signed=True),
+)
+MUTANTS += SIGNING_MUTANTS
+
+
+def make_signing_material(folder: Path) -> tuple[Path, Path]:
+    """A DSP key and certificate made now (none is committed); the signed subjects read them from
+    the environment variables reference_impl.signing names."""
+    from tests.signing_keys import make_signer  # noqa: PLC0415 - cryptography work only when signing is wanted
+
+    signer = make_signer(folder, "selftest-dsp", 0x0F4889EF197D41E9016966F9D5AB0402)
+    return signer.key_path, signer.cert_path
+
 
 _EMITTERS: dict[str, EmitFunction] = {
     "version-trimmed": faults.emit_version_trimmed,
@@ -172,6 +193,9 @@ _EMITTERS: dict[str, EmitFunction] = {
     "header-out-of-order": faults.emit_header_out_of_order,
     "truncated-documents": faults.emit_truncated_documents,
     "inventory-keeps-old-version": faults.emit_inventory_keeps_old_version,
+    "signed-reference": emit_signed,
+    "unsigned-where-signatures-are-due": faults.emit_unsigned,
+    "tampered-after-signing": faults.emit_tampered_after_signing,
     **VARIANT_EMITTERS,
 }
 

@@ -6,12 +6,14 @@ catch each one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from lxml import etree
 
+from reference_impl.signing import emit_signed
 from tests.mutants.wrapping import (
     SR,
     Line,
@@ -306,3 +308,19 @@ def emit_inventory_keeps_old_version(scenario: Mapping[str, Any]) -> list[Line]:
         {"inventory": dict(line["inventory"], firmware_version=previous[line["inventory"]["device"]])} for line in inventory_of(scenario)
     ]
     return alerts_of(scenario) + stale
+
+
+# --- the signature -----------------------------------------------------------------
+
+
+def emit_unsigned(scenario: Mapping[str, Any]) -> list[Line]:
+    return alerts_of(scenario) + inventory_of(scenario)
+
+
+def _a_millisecond_later(xml: str) -> str:
+    return re.sub(r"([0-9])Z</sr:ResponseDateTime>", lambda m: f"{(int(m.group(1)) + 1) % 10}Z</sr:ResponseDateTime>", xml, count=1)
+
+
+def emit_tampered_after_signing(scenario: Mapping[str, Any]) -> list[Line]:
+    """Signed, then ResponseDateTime moved by a millisecond: only the signature can tell."""
+    return [dict(line, xml=_a_millisecond_later(line["xml"])) if "xml" in line else line for line in emit_signed(scenario)]
