@@ -16,7 +16,7 @@ from chfa_conformance.candidates import CommandCandidate, Limits, PythonCandidat
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
 from chfa_conformance.xml_safety import parse_untrusted
-from tests.conftest import settings_for
+from tests.conftest import PROJECT, settings_for
 
 
 def _case(cases: list[Case], case_id: str = "electricity-only") -> Case:
@@ -136,3 +136,38 @@ def test_a_lone_surrogate_in_xml_reaches_the_parser_as_invalid_bytes() -> None:
     output = candidates.collect_lines([{"recipient": "x", "xml": "<a>\udcff</a>"}], "python:x")
     assert output.error is None
     assert str(parse_untrusted(output.deliveries[0].xml)).startswith("not-well-formed: ")
+
+
+PYTHON_MISBEHAVIOURS = {
+    "floods": "returned more than 1000 lines",
+    "exits_hard": "ended without finishing its output (exit status 0)",
+    "eats_memory": "raised MemoryError",
+    "loops": "did not return within 2s and was stopped",
+    "nests_deeply": "raised RecursionError",
+    "raises": "raised RuntimeError: vendor bug",
+}
+
+
+@pytest.mark.parametrize("behaviour", sorted(PYTHON_MISBEHAVIOURS))
+def test_misbehaving_python_candidate_is_contained(behaviour: str, cases: list[Case]) -> None:
+    started = time.monotonic()
+    candidate = make_candidate(f"python:tests.misbehaving:{behaviour}", PROJECT)
+    timeout = 60.0 if behaviour == "eats_memory" else 2.0  # reaching the 4 GiB address-space cap takes a while
+    result = _run(candidate, _case(cases), timeout=timeout, max_bytes=8 << 20)
+    assert time.monotonic() - started < timeout + 20
+    assert result.error is not None and PYTHON_MISBEHAVIOURS[behaviour] in result.error, result.error
+    assert result.findings == ()
+
+
+def test_a_python_candidate_that_edits_its_input_cannot_change_the_case(cases: list[Case]) -> None:
+    case = _case(cases, "split-supply")
+    before = case.scenario.as_protocol()
+    for candidate in (make_candidate("python:tests.misbehaving:edits_its_input", PROJECT), PythonCandidate("edits", _edits)):
+        assert _run(candidate, case).findings == ()
+    assert case.scenario.as_protocol() == before
+
+
+def _edits(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from tests.misbehaving import edits_its_input  # noqa: PLC0415
+
+    return edits_its_input(scenario)

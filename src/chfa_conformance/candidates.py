@@ -9,7 +9,9 @@ so its case fails with that message and the run goes on.
 
 from __future__ import annotations
 
+import copy
 import importlib
+import itertools
 import json
 import os
 import shlex
@@ -75,17 +77,19 @@ EmitFunction = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]]]
 
 @dataclass(frozen=True)
 class PythonCandidate:
-    """An in-process function; it runs in a worker thread so a hang cannot stall the run."""
+    """A trusted in-process function (the embedded reference, test doubles), in a worker thread
+    so a hang cannot stall the run. Vendors' `python:` builds run isolated (isolated.py)."""
 
     name: str
     function: EmitFunction = field(repr=False)
 
     def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput:
         outcome: dict[str, Any] = {}
+        private = copy.deepcopy(dict(scenario))  # a candidate that edits its input must not edit the case
 
         def call() -> None:
             try:
-                outcome["lines"] = list(self.function(scenario))
+                outcome["lines"] = list(itertools.islice(self.function(private), limits.max_output_lines + 1))
             except BaseException as exc:  # noqa: BLE001 - any failure of the candidate is its case's failure
                 outcome["error"] = f"{type(exc).__name__}: {exc}"
 
@@ -271,9 +275,12 @@ def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
     if spec == "reference":
         return PythonCandidate("reference", reference_emit)
     if spec.startswith("python:"):
-        if cwd is not None and str(cwd) not in sys.path:
-            sys.path.append(str(cwd))  # as pytest does for its rootdir: project modules import by name
-        return PythonCandidate(spec, _import_function(spec.removeprefix("python:")))
+        search_path = (str(cwd),) if cwd is not None else ()
+        target = spec.removeprefix("python:")
+        _check_importable(target, search_path)
+        from chfa_conformance.isolated import IsolatedPythonCandidate  # noqa: PLC0415 - it builds on this module
+
+        return IsolatedPythonCandidate(spec, target, search_path)
     if spec.startswith("cmd:"):
         argv = tuple(shlex.split(spec.removeprefix("cmd:")))
         if not argv:
@@ -282,15 +289,19 @@ def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
     raise ValueError(f'unknown candidate {spec!r}: use reference, python:module:function or cmd:"command line"')
 
 
-def _import_function(target: str) -> EmitFunction:
+def _check_importable(target: str, search_path: tuple[str, ...]) -> None:
+    """Fail at start-up, not in every case, when the function cannot be found."""
     module_name, _, function_name = target.partition(":")
     if not module_name or not function_name:
         raise ValueError(f"python candidate {target!r} must be module:function")
+    added = [entry for entry in search_path if entry not in sys.path]
+    sys.path.extend(added)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ValueError(f"python candidate: cannot import {module_name}: {exc}") from exc
-    function = getattr(module, function_name, None)
-    if not callable(function):
+    finally:
+        for entry in added:
+            sys.path.remove(entry)
+    if not callable(getattr(module, function_name, None)):
         raise ValueError(f"python candidate: {module_name} has no function {function_name}")
-    return function  # type: ignore[no-any-return]

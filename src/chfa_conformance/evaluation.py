@@ -12,6 +12,7 @@ from chfa_conformance.candidates import Candidate, CandidateOutput, Limits, make
 from chfa_conformance.cases import Case
 from chfa_conformance.checks import Judgement, judge
 from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
+from chfa_conformance.expectations import expected_alerts
 from chfa_conformance.findings import Finding
 from chfa_conformance.signatures import DspCertificate, load_certificates
 from chfa_conformance.specs import Spec, load_spec
@@ -53,7 +54,10 @@ def run_case(case: Case, settings: RunSettings) -> CaseResult:
 
 def result_of(case: Case, settings: RunSettings, output: CandidateOutput, started: float) -> CaseResult:
     if output.error is not None:
-        return CaseResult(case, settings.candidate.name, (), frozenset(), output.error, output.stderr, 0, 0, time.perf_counter() - started)
+        due = len(expected_alerts(case.scenario))
+        return CaseResult(
+            case, settings.candidate.name, (), frozenset(), output.error, output.stderr, due, 0, time.perf_counter() - started
+        )
     judgement: Judgement = judge(case.scenario, output, settings.schemas, settings.dsp_certificates)
     return CaseResult(
         case=case,

@@ -37,9 +37,14 @@ def parse_xs_datetime(text: str) -> XsDateTime | None:
     if isinstance(zone, bool):
         return None
     fraction = (parts["fraction"] or "0")[:6].ljust(6, "0")
+    year = int(parts["year"])
+    if year == 0 or (len(parts["year"].lstrip("-")) > 4 and parts["year"].lstrip("-").startswith("0")):
+        return None  # XML Schema 1.0 has no year zero and no padded long years
+    if not 1 <= year <= 9999:
+        return _beyond_calendar(year, parts, zone is not None)
     try:
         value = datetime(
-            int(parts["year"]),
+            year,
             int(parts["month"]),
             int(parts["day"]),
             hour,
@@ -50,7 +55,22 @@ def parse_xs_datetime(text: str) -> XsDateTime | None:
         )
     except ValueError:
         return None
-    return XsDateTime(instant=value + extra, has_zone=zone is not None)
+    try:
+        return XsDateTime(instant=value + extra, has_zone=zone is not None)
+    except OverflowError:
+        return XsDateTime(instant=datetime.max.replace(tzinfo=UTC), has_zone=zone is not None)
+
+
+def _beyond_calendar(year: int, parts: dict[str, str], has_zone: bool) -> XsDateTime | None:
+    """A valid xs:dateTime outside Python's years 1-9999: the earliest or latest instant it has.
+
+    The order against any activation is all the checks need, and it is kept."""
+    try:  # the month and day must still exist; a year of the same leap rule stands in
+        datetime(2000 + year % 400, int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        return None
+    edge = datetime.min if year < 1 else datetime.max
+    return XsDateTime(instant=edge.replace(tzinfo=UTC), has_zone=has_zone)
 
 
 def _zone(text: str | None) -> timezone | bool | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chfa_conformance.expectations import ExpectedAlert, is_rollout, split_supply
 from chfa_conformance.findings import Finding
-from chfa_conformance.matching import Pairing
+from chfa_conformance.matching import Pairing, explaining_event
 from chfa_conformance.observation import ObservedAlert
 from chfa_conformance.scenario import SUPPLIER_ROLE_FOR_METER, FirmwareEvent, Hub, Scenario
 
@@ -30,9 +30,11 @@ def check_recipients(pairing: Pairing, expected: Sequence[ExpectedAlert], scenar
     by_event: dict[int, list[ExpectedAlert]] = defaultdict(list)
     for alert in expected:
         by_event[alert.event.index].append(alert)
-    served = {alert.event.index for alert, _ in pairing.pairs + pairing.absorbed}
-    mismatch_sent = any(alert.kind == "version-mismatch" for alert, _ in pairing.pairs)
+    served = {alert.event.index for alert, _ in pairing.pairs + pairing.absorbed + pairing.replaced}
+    mismatch_sent = any(o.content is not None and o.content.body == "version-mismatch" for _, o in pairing.pairs)
     context = _Context(scenario, by_event, {(a.event.index, a.recipient): a for a in pairing.missing}, served, mismatch_sent)
+    for due, observed in pairing.replaced:
+        yield _replaced(due, observed, scenario)
     for observed in pairing.extra:
         yield _explain_extra(observed, context)
     for alert in context.open_missing.values():
@@ -55,7 +57,7 @@ def _explain_extra(observed: ObservedAlert, context: _Context) -> Finding:
         return _extra("SMETS2-ONLY", observed, f"hub {hub.chf} is SMETS{hub.smets}")
     if not hub.commissioned_meters:
         return _extra("ALERT-NO-RECIPIENT", observed, f"hub {hub.chf} serves no commissioned meter")
-    event = _nearest_event(observed, events)
+    event = _reported_event(observed, events, float(scenario.profile.latency_limit_seconds))
     if event.outcome != "activated":
         return _extra("ALERT-NOT-ON-FAILURE", observed, f"the event of {hub.chf} at {event.at.isoformat()} was {event.outcome}")
     return _explain_recipient(observed, hub, event, context)
@@ -119,16 +121,30 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
     return Finding(requirement, what, alert.recipient, None, f"{alert.kind} alert", "(none)")
 
 
-def _nearest_event(observed: ObservedAlert, events: list[FirmwareEvent]) -> FirmwareEvent:
-    """The event an unpaired alert most likely reports: closest in time, else same version."""
+def _reported_event(observed: ObservedAlert, events: list[FirmwareEvent], window: float) -> FirmwareEvent:
+    """The event an unpaired alert reports: the one its time points at, else by version."""
+    if observed.sent_at is not None:
+        explained = explaining_event(observed.sent_at.instant, events, window)
+        if explained is not None:
+            return explained
     version = observed.content.firmware_version.value if observed.content and observed.content.firmware_version else None
-    sent = observed.sent_at
+    return min(events, key=lambda event: (event.firmware_to != version, event.outcome != "activated", event.at))
 
-    def rank(event: FirmwareEvent) -> tuple[float, bool, bool]:
-        distance = abs((sent.instant - event.at).total_seconds()) if sent is not None else 0.0
-        return distance, event.firmware_to != version, event.outcome != "activated"
 
-    return min(events, key=rank)
+def _replaced(due: ExpectedAlert, observed: ObservedAlert, scenario: Scenario) -> Finding:
+    content = observed.content
+    assert content is not None
+    code = content.alert_code.value if content.alert_code else "(none)"
+    return Finding(
+        "ALERT-CODE",
+        f"a DUIS alert of another kind (code {code}) where the alert for the activation of {due.device} "
+        f"at {due.event.at.isoformat()} was due",
+        observed.recipient,
+        content.alert_code.location if content.alert_code else "/Response/Body",
+        scenario.profile.alert_code if due.kind == "activation" else scenario.profile.mismatch_alert_code,
+        code,
+        observed.number,
+    )
 
 
 def _extra(requirement: str, observed: ObservedAlert, message: str) -> Finding:

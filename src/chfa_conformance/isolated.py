@@ -1,0 +1,115 @@
+"""`python:module:function` candidates, run in a child process the suite can stop.
+
+A vendor's Python build is still called as a function, but in a forked copy of the suite's
+process, so whatever it does (loop for ever, flood output, eat memory, call os._exit,
+change the scenario it is given) ends as that case's failure: the time limit kills it, the
+line and byte limits stop reading it, an address-space limit contains its memory, and a
+missing end-of-output marker reveals an early exit. Forking (not spawning a fresh
+interpreter) keeps the cost to milliseconds per case; the module is imported before the
+fork, when the candidate is set up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import json
+import multiprocessing
+import resource
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines
+
+MAX_CHILD_ADDRESS_SPACE = 4 * 1024**3
+_LINE, _ERROR, _DONE = b"L", b"E", b"D"
+
+
+@dataclass(frozen=True)
+class IsolatedPythonCandidate:
+    name: str
+    target: str
+    search_path: tuple[str, ...] = ()
+
+    def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput:
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_serve,
+            args=(self.target, self.search_path, copy.deepcopy(dict(scenario)), sender, limits.max_output_lines),
+            name=f"candidate {self.name}",
+            daemon=True,
+        )
+        child.start()
+        sender.close()
+        try:
+            return _collect(receiver, child, self.name, limits)
+        finally:
+            receiver.close()
+            if child.is_alive():
+                child.kill()
+            child.join(5)
+
+
+def _collect(receiver: Connection, child: Any, name: str, limits: Limits) -> CandidateOutput:
+    deadline = time.monotonic() + limits.timeout_seconds
+    raw: list[bytes] = []
+    received = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return CandidateOutput(error=f"candidate {name} did not return within {limits.timeout_seconds:g}s and was stopped")
+        if not receiver.poll(min(remaining, 1.0)):
+            continue
+        try:
+            message = receiver.recv_bytes(max(1, limits.max_output_bytes - received))
+        except EOFError:
+            child.join(5)
+            return CandidateOutput(error=f"candidate {name} ended without finishing its output (exit status {child.exitcode})")
+        except OSError:
+            return CandidateOutput(error=f"candidate {name} wrote more than {limits.max_output_bytes} bytes and was stopped")
+        received += len(message)
+        kind, body = message[:1], message[1:]
+        if kind == _DONE:
+            break
+        if kind == _ERROR:
+            return CandidateOutput(error=f"candidate {name} {body.decode('utf-8', errors='replace')}")
+        raw.append(body)
+    return _lines(raw, name)
+
+
+def _lines(raw: list[bytes], name: str) -> CandidateOutput:
+    lines = []
+    for number, body in enumerate(raw, start=1):
+        try:
+            lines.append(json.loads(body))
+        except (ValueError, RecursionError) as exc:
+            return CandidateOutput(error=f"candidate {name} output line {number} cannot be read back ({exc})")
+    return collect_lines(lines, name)
+
+
+def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], sender: Connection, max_lines: int) -> None:
+    """In the child: call the function, send each line as JSON, then the end marker."""
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
+        sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
+        module_name, _, function_name = target.partition(":")
+        function = getattr(importlib.import_module(module_name), function_name)
+        for count, line in enumerate(function(scenario), start=1):
+            if count > max_lines:
+                sender.send_bytes(_ERROR + f"returned more than {max_lines} lines".encode())
+                return
+            sender.send_bytes(_LINE + json.dumps(line).encode("utf-8", errors="surrogatepass"))
+        sender.send_bytes(_DONE)
+    except BrokenPipeError:
+        pass  # the suite stopped listening (a limit was reached); it reports that itself
+    except BaseException as exc:  # noqa: BLE001 - the candidate's failure is reported, whatever it is
+        with contextlib.suppress(OSError):
+            sender.send_bytes(_ERROR + f"raised {type(exc).__name__}: {exc}".encode("utf-8", errors="replace"))
+    finally:
+        sender.close()

@@ -1,0 +1,49 @@
+"""Python candidates that misbehave, for tests/test_candidates.py (plugged in as python:...)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reference_impl import emit
+
+
+def floods(scenario: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    line = emit(scenario)[0]
+    while True:
+        yield line
+
+
+def exits_hard(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    os._exit(0)
+
+
+def eats_memory(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    hoard = []
+    while True:
+        hoard.append(bytearray(256 * 1024 * 1024))
+
+
+def loops(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    while True:
+        pass
+
+
+def edits_its_input(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = emit(scenario)
+    for hub in scenario["hubs"]:
+        hub["meters"] = []
+    scenario["events"].clear()
+    return lines
+
+
+def nests_deeply(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    return [{"recipient": "90-B3-D5-1F-30-01-00-00", "xml": "<a/>", "extra": deep}]
+
+
+def raises(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raise RuntimeError("vendor bug")
