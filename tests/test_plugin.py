@@ -82,7 +82,7 @@ def test_failure_names_requirement_case_recipient_and_evidence(project: pytest.P
             "ALERT-FW-VERSION (MUST): FirmwareVersion is not the newly active version*",
             "*alert #1; recipient 90-B3-D5-1F-30-01-00-00; at /Response/Body/DCCAlertMessage/DCCAlert/"
             "CommsHubFirmwareActivation/FirmwareVersion; expected '9002'; seen '9001'",
-            "replay: pytest cases/electricity-only.yaml --candidate python:wrong_version:emit",
+            "replay: pytest cases/electricity-only.yaml --candidate=python:wrong_version:emit",
         ]
     )
 
@@ -197,3 +197,23 @@ def test_a_bad_certificate_file_stops_the_run_with_one_line(project: pytest.Pyte
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*dsp.pem: not a PEM X.509 certificate file*"])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_fail_on_must_keeps_summary_and_matrix_consistent(project: pytest.Pytester) -> None:
+    late = "python:tests.mutants.catalogue:emit__an_hour_late"
+    project.syspathinsert(PROJECT)
+    result = project.runpytest(f"--candidate={late}", "--fail-on=must", "--matrix=out", "cases/electricity-only.yaml")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ALERT-LATENCY (SHOULD): findings in 1 case(s), shown only (--fail-on must)"])
+    assert "| ALERT-LATENCY | SHOULD | 0 | 0 | finding |" in (project.path / "out" / "compliance-matrix.md").read_text()
+
+
+def test_replay_of_a_case_outside_the_project_names_its_configuration(project: pytest.Pytester, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "case.yaml"
+    outside.parent.mkdir()
+    shutil.copy(PROJECT / "cases" / "electricity-only.yaml", outside)
+    result = project.runpytest("-c", str(project.path / "pytest.ini"), f"--candidate={_mutant_in(project)}", str(outside))
+    replay = next(line for line in result.stdout.lines if line.startswith("replay: "))
+    assert f"-c {project.path / 'pytest.ini'}" in replay
+    again = project.runpytest(*replay.removeprefix("replay: pytest ").split())
+    again.assert_outcomes(failed=1)

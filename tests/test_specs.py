@@ -69,6 +69,7 @@ BAD_YAML = {
     "syntax": ("a: [1, 2\nb: 3\n", 2, "YAML error"),
     "empty": ("", 1, "empty file"),
     "not-utf8": (b"a: \xff\n", 1, "not valid UTF-8"),
+    "nested-too-deep": ("a: " + "[" * 5000 + "]" * 5000 + "\n", None, "nesting too deep"),
 }
 
 
@@ -81,7 +82,7 @@ def test_bad_yaml_is_one_line_with_file_and_line(kind: str, tmp_path: Path) -> N
         load_yaml(path)
     assert raised.value.line == line
     assert problem in str(raised.value)
-    assert str(raised.value).startswith(f"{path}:{line}: ")
+    assert str(raised.value).startswith(f"{path}:{line}: " if line else f"{path}: ")
     assert "\n" not in str(raised.value)
 
 
@@ -103,6 +104,8 @@ hubs:
 events:
   - {hub: 00-DB-12-34-56-78-90-A0, at: "2025-06-01T10:00:00Z", outcome: activated, firmware_from: "1", firmware_to: "2"}
 """
+
+_EVENT = '  - {{hub: 00-DB-12-34-56-78-90-A0, at: "{at}", outcome: {outcome}, firmware_from: "1", firmware_to: "{to}"}}\n'
 
 BAD_CASES = {
     "unknown-field": (
@@ -155,6 +158,27 @@ BAD_CASES = {
         BASE_CASE.replace('from: "2024-01-01T00:00:00Z"', 'from: "2024-01-01T00:00:00-15:00"'),
         11,
         "is not a date-time with a time zone",
+    ),
+    "two-events-at-one-instant": (
+        BASE_CASE + _EVENT.format(at="2025-06-01T10:00:00Z", outcome="activation_failed", to="3"),
+        17,
+        "has two firmware events at 2025-06-01T10:00:00+00:00",
+    ),
+    "activation-from-the-wrong-version": (
+        BASE_CASE + _EVENT.format(at="2025-07-01T10:00:00Z", outcome="activated", to="3"),
+        17,
+        "runs '2' since 2025-06-01T10:00:00+00:00, but the activation at 2025-07-01T10:00:00+00:00 starts from '1'",
+    ),
+    "control-character-in-version": (BASE_CASE.replace('firmware_to: "2"', 'firmware_to: "2\\x01"'), 16, "does not match"),
+    "impossible-date": (
+        BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-02-30T10:00:00Z"'),
+        16,
+        "is not a date-time with a time zone",
+    ),
+    "profile-version-with-and-without-alert": (
+        BASE_CASE.replace("requirements:", 'profile: {duis_versions_without_alert: ["5.0", "5.1"]}\nrequirements:'),
+        2,
+        "DUIS 5.1 listed both with and without the alert",
     ),
     "profile-override-unknown": (
         BASE_CASE.replace("requirements:", "profile: {alert_code: N64, colour: red}\nrequirements:"),

@@ -33,6 +33,7 @@ MAX_OUTPUT_BYTES = 128 * 1024 * 1024
 MAX_OUTPUT_LINES = 500_000
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a 32 MiB document (xml_safety's limit) with room for JSON escapes
 MAX_STDERR_SHOWN = 2000
+MAX_FIELD = 64  # recipient, device and firmware_version, as candidate-output-v1.schema.json says
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> Candid
             continue
         try:
             line = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             shown = raw[:80].decode("utf-8", errors="replace")
             return CandidateOutput(error=f"candidate {name} output line {number} is not JSON ({exc}): {shown!r}", stderr=stderr)
         lines.append(line)
@@ -261,11 +262,11 @@ def _line_problem(line: Any) -> str | None:
             line["recipient"].encode("utf-8")
         except UnicodeEncodeError:
             return "has a recipient that is not valid Unicode (a lone surrogate)"
-        return None
+        return None if len(line["recipient"]) <= MAX_FIELD else f"has a recipient longer than {MAX_FIELD} characters"
     if set(line) == {"inventory"}:
         entry = line["inventory"]
         if isinstance(entry, Mapping) and set(entry) == {"device", "firmware_version"} and all(isinstance(v, str) for v in entry.values()):
-            return None
+            return None if all(len(value) <= MAX_FIELD for value in entry.values()) else f"has an inventory field longer than {MAX_FIELD}"
         return "has an inventory entry without exactly 'device' and 'firmware_version' strings"
     return f"has keys {sorted(map(str, line))}; expected recipient+xml or inventory"
 

@@ -59,6 +59,8 @@ def case_from_document(document: YamlDocument, spec: Spec, schemas_dir: Path) ->
         overrides = YamlDocument(document.path, data["profile"], _sub_lines(document, "profile"))
         check_against_schema(overrides, profile_override_schema(spec), "profile override")
         profile = profile.overridden(data["profile"])
+        if profile.contradiction() is not None:
+            raise SourceError(document.path, document.line_of(("profile",)), f"profile override: {profile.contradiction()}")
     body: dict[str, Any] = dict(data)
     if "wave" in data:
         try:

@@ -24,7 +24,7 @@ from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_sc
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
-from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
+from chfa_conformance.report import describe_failure, failing, header_lines, positive_seconds, replay_command
 from chfa_conformance.selftest import overlap_problems, render, run_selftest
 from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
@@ -48,10 +48,10 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{path}: {verdict} ({result.delivered_count} alert(s), {len(result.findings)} finding(s))")
         if verdict == "FAIL":
             duis = str(args.duis_xsd) if args.duis_xsd else None
-            replay = replay_command(str(path), args.candidate, duis, [str(cert) for cert in args.dsp_cert])
+            replay = replay_command(str(path), args.candidate, duis, [str(cert) for cert in args.dsp_cert], args.project)
             print(describe_failure(result, settings.spec, replay))
     if args.matrix:
-        for written in write_matrix(build_matrix(results, settings), args.matrix):
+        for written in write_matrix(build_matrix(results, settings, args.fail_on), args.matrix):
             print(f"compliance matrix: {written}")
     failed = [r for r in results if r.error or failing(r.findings, settings.spec, args.fail_on)]
     return 1 if failed else 0
@@ -64,6 +64,8 @@ def _emit(args: argparse.Namespace) -> int:
     output = settings.candidate.run(case.scenario.as_protocol(), settings.limits)
     for delivery in output.deliveries:
         print(json.dumps({"recipient": delivery.recipient, "xml": delivery.xml.decode("utf-8")}))
+    for entry in output.inventory or ():
+        print(json.dumps({"inventory": {"device": entry.device, "firmware_version": entry.firmware_version}}))
     return 0
 
 
@@ -72,8 +74,16 @@ def _selftest(args: argparse.Namespace) -> int:
     project = args.project.resolve()
     if str(project) not in sys.path:
         sys.path.insert(0, str(project))  # the catalogue lives in the project's tests/
-    catalogue = importlib.import_module(args.catalogue)
+    try:
+        catalogue = importlib.import_module(args.catalogue)
+    except ImportError as exc:
+        raise ValueError(
+            f"cannot import the catalogue {args.catalogue} from {project} ({exc}); run from the project or pass --project"
+        ) from exc
     subjects = [*catalogue.MUTANTS, *catalogue.VARIANTS]
+    unknown = sorted(set(args.only) - {subject.name for subject in subjects})
+    if unknown:
+        raise ValueError(f"--only {', '.join(unknown)}: no such mutant or variant; known: {', '.join(s.name for s in subjects)}")
     if args.only:
         subjects = [subject for subject in subjects if subject.name in args.only]
     spec = load_spec(project / "specs")
@@ -131,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("cases", nargs="+", type=Path, metavar="CASE")
     check.add_argument("--candidate", default="reference")
     check.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
-    check.add_argument("--case-timeout", type=float, default=None, metavar="SECONDS")
+    check.add_argument("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS")
     check.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
     check.add_argument("--matrix", type=Path, default=None, metavar="DIR")
     check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help="verify signatures (repeatable)")

@@ -82,6 +82,8 @@ def build_settings(
     dsp_certs: Sequence[Path] = (),
 ) -> RunSettings:
     """Load the spec and the schemas a run needs; every problem raises before any case runs."""
+    if specs_dir is None and not (project / "specs").is_dir():
+        raise ValueError(f"{project} holds no specs/ folder: run from the project's folder or pass --project")
     spec = load_spec(specs_dir or project / "specs")
     schemas_dir = schemas_dir or project / "schemas"
     schemas = official_schemas(duis_xsd) if duis_xsd is not None else compact_schemas(schemas_dir, spec.profile)

@@ -9,16 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
+from chfa_conformance.report import LEVEL_ORDER
 
-FAIL, PASS, NOT_EXERCISED, ERROR = "FAIL", "pass", "-", "error"
+FAIL, FINDING, PASS, NOT_EXERCISED, ERROR = "FAIL", "finding", "pass", "-", "error"
 
 
-def build_matrix(results: Sequence[CaseResult], settings: RunSettings) -> dict[str, Any]:
+def build_matrix(results: Sequence[CaseResult], settings: RunSettings, fail_on: str = "should") -> dict[str, Any]:
+    """Cells: FAIL (a finding at a level that fails the run), finding (one below --fail-on),
+    pass (exercised, no finding), - (not exercised), error (the candidate failed)."""
     spec = settings.spec
     cases = [result.case.id for result in results]
     rows = []
     for requirement in spec.requirements:
-        cells = {result.case.id: _cell(result, requirement.id) for result in results}
+        failing = LEVEL_ORDER[requirement.level] <= LEVEL_ORDER[fail_on.upper()]
+        cells = {result.case.id: _cell(result, requirement.id, failing) for result in results}
         rows.append(
             {
                 "id": requirement.id,
@@ -35,6 +39,7 @@ def build_matrix(results: Sequence[CaseResult], settings: RunSettings) -> dict[s
         "candidate": settings.candidate.name,
         "schemas": settings.schemas.description,
         "profile": spec.profile.header_lines(),
+        "fail_on": fail_on,
         "cases": cases,
         "requirements": rows,
         "findings": {result.case.id: [_finding_json(f) for f in result.findings] for result in results},
@@ -42,11 +47,11 @@ def build_matrix(results: Sequence[CaseResult], settings: RunSettings) -> dict[s
     }
 
 
-def _cell(result: CaseResult, requirement_id: str) -> str:
+def _cell(result: CaseResult, requirement_id: str, failing: bool) -> str:
     if result.error is not None:
         return ERROR
     if requirement_id in result.failed_requirements():
-        return FAIL
+        return FAIL if failing else FINDING
     return PASS if requirement_id in result.applicable else NOT_EXERCISED
 
 
@@ -71,7 +76,12 @@ def to_markdown(matrix: dict[str, Any]) -> str:
     for row in matrix["requirements"]:
         cells = " | ".join(row["cells"][case] for case in cases)
         lines.append(f"| {row['id']} | {row['level']} | {row['failed']} | {row['passed']} | {cells} |")
-    lines += ["", "`FAIL` a finding; `pass` exercised without finding; `-` not exercised by that case; `error` the candidate failed.", ""]
+    lines += [
+        "",
+        f"`FAIL` a finding that fails the run (--fail-on {matrix['fail_on']}); `finding` one below that level; "
+        "`pass` exercised without finding; `-` not exercised by that case; `error` the candidate failed.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -89,7 +99,7 @@ def to_html(matrix: dict[str, Any]) -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Compliance matrix</title><style>"
         "td,th{border:1px solid #ccc;padding:2px 4px;font:12px sans-serif}.FAIL{background:#f99}.pass{background:#9e9}"
-        ".error{background:#fc6}th.case{writing-mode:vertical-rl}</style></head><body>"
+        ".error{background:#fc6}.finding{background:#fe9}th.case{writing-mode:vertical-rl}</style></head><body>"
         f"<h1>Compliance matrix</h1><p>Candidate {escape(matrix['candidate'])}; {escape(matrix['schemas'])}</p><ul>{profile}</ul>"
         f"<table><tr><th>requirement</th><th>level</th><th>failed</th><th>passed</th>{head}</tr>{''.join(body)}</table></body></html>\n"
     )

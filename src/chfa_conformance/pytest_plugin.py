@@ -18,7 +18,7 @@ from chfa_conformance.cases import Case, load_case
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
 from chfa_conformance.matrix import build_matrix, write_matrix
-from chfa_conformance.report import describe_failure, failing, header_lines, replay_command
+from chfa_conformance.report import LEVEL_ORDER, describe_failure, failing, header_lines, positive_seconds, replay_command
 
 SETTINGS = pytest.StashKey[RunSettings]()
 RESULTS = pytest.StashKey[list[CaseResult]]()
@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--requirement", action="append", default=[], metavar="ID", help="run only cases marked with this requirement id (repeatable)"
     )
     group.addoption(
-        "--case-timeout", type=float, default=None, metavar="SECONDS", help="time limit per case for the candidate (default 60)"
+        "--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help="time limit per case for the candidate (default 60)"
     )
     group.addoption(
         "--fail-on",
@@ -130,7 +130,9 @@ class CaseItem(pytest.Item):
         if result.error is not None or failed:
             self.user_properties.append(("failed_requirements", " ".join(sorted({f.requirement for f in failed}))))
             options = self.config.getoption
-            replay = replay_command(str(self.case.path), settings.candidate.name, options("--duis-xsd"), options("--dsp-cert"))
+            replay = replay_command(
+                str(self.case.path), settings.candidate.name, options("--duis-xsd"), options("--dsp-cert"), self.config.rootpath
+            )
             raise CaseFailed(describe_failure(result, settings.spec, replay))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -169,12 +171,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
     alerts = sum(result.delivered_count for result in results)
     terminalreporter.write_line(f"{len(results)} case(s) run, {alerts} alert(s) judged")
+    fail_on = config.getoption("--fail-on")
     for requirement_id in settings.spec.ids():
         if requirement_id in counts:
-            terminalreporter.write_line(f"  {requirement_id}: failed in {counts[requirement_id]} case(s)")
+            level = settings.spec.requirement(requirement_id).level
+            verdict = "fails the run" if LEVEL_ORDER[level] <= LEVEL_ORDER[fail_on.upper()] else f"shown only (--fail-on {fail_on})"
+            terminalreporter.write_line(f"  {requirement_id} ({level}): findings in {counts[requirement_id]} case(s), {verdict}")
     folder = config.getoption("--matrix")
     if folder:
-        for path in write_matrix(build_matrix(results, settings), Path(folder)):
+        for path in write_matrix(build_matrix(results, settings, fail_on), Path(folder)):
             terminalreporter.write_line(f"compliance matrix: {path}")
 
 
@@ -190,5 +195,5 @@ def _label_for_allure(case: Case, result: CaseResult) -> None:
     dynamic.title(case.description)
     dynamic.tag(*case.requirements)
     for requirement_id in sorted(result.failed_requirements()):
-        dynamic.label("failed_requirement", requirement_id)
+        dynamic.label("finding", requirement_id)
     dynamic.label("case_file", str(case.path))

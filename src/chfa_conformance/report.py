@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
@@ -52,11 +53,23 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     return "\n".join(lines)
 
 
-def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_certs: Sequence[str] = ()) -> str:
+def positive_seconds(text: str) -> float:
+    """A time limit given on the command line: a positive number of seconds."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_certs: Sequence[str] = (), project: Path | None = None) -> str:
+    """The command that runs this one case again. Options take the `=` form, and a case file
+    outside the project names the project's pytest.ini, so pytest finds its configuration."""
     parts = ["pytest", case_path]
+    if project is not None and not Path(case_path).resolve().is_relative_to(project.resolve()):
+        parts[1:1] = ["-c", str(project.resolve() / "pytest.ini")]
     if candidate != "reference":
-        parts += ["--candidate", candidate]
+        parts += [f"--candidate={candidate}"]
     if duis_xsd:
-        parts += ["--duis-xsd", duis_xsd]
+        parts += [f"--duis-xsd={duis_xsd}"]
     parts += [f"--dsp-cert={path}" for path in dsp_certs]
     return " ".join(shlex.quote(part) for part in parts)

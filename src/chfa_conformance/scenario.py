@@ -253,7 +253,29 @@ def _events(items: list[Mapping[str, Any]], hubs: Mapping[str, Hub], problems: _
                 urgent_security=item.get("urgent_security", False),
             )
         )
+    _refuse_impossible_histories(events, problems)
     return tuple(events)
+
+
+def _refuse_impossible_histories(events: list[FirmwareEvent], problems: _Problems) -> None:
+    """One hub has one event at a time, and each activation starts from the version the
+    previous activation left it on."""
+    by_hub: dict[str, list[FirmwareEvent]] = {}
+    for event in events:
+        by_hub.setdefault(event.hub, []).append(event)
+    for history in by_hub.values():
+        ordered = sorted(history, key=lambda event: (event.at, event.index))
+        for earlier, later in itertools.pairwise(ordered):
+            if earlier.at == later.at:
+                raise problems.stop(("events", later.index, "at"), f"hub {later.hub} has two firmware events at {later.at.isoformat()}")
+        activations = [event for event in ordered if event.outcome == "activated"]
+        for earlier, later in itertools.pairwise(activations):
+            if later.firmware_from != earlier.firmware_to:
+                raise problems.stop(
+                    ("events", later.index, "firmware_from"),
+                    f"hub {later.hub} runs {earlier.firmware_to!r} since {earlier.at.isoformat()}, "
+                    f"but the activation at {later.at.isoformat()} starts from {later.firmware_from!r}",
+                )
 
 
 def _notices(items: list[Mapping[str, Any]], hubs: Mapping[str, Hub], problems: _Problems) -> tuple[Notice, ...]:

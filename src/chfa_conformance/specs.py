@@ -47,6 +47,13 @@ class Profile:
         changes: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in settings.items()}
         return replace(self, **changes)
 
+    def contradiction(self) -> str | None:
+        """A setting that contradicts another, or None."""
+        both = set(self.duis_versions_with_alert) & set(self.duis_versions_without_alert)
+        if both:
+            return f"DUIS {', '.join(sorted(both))} listed both with and without the alert"
+        return None
+
     def known_duis_versions(self) -> tuple[str, ...]:
         return self.duis_versions_without_alert + self.duis_versions_with_alert
 
@@ -160,7 +167,7 @@ def _profile_from(document: YamlDocument) -> Profile:
     for key in assumptions:
         if key not in settings:
             raise SourceError(document.path, document.line_of(("assumptions", key)), f"assumption for unknown setting {key!r}")
-    return Profile(
+    profile = Profile(
         alert_code=settings["alert_code"],
         mismatch_alert_code=settings["mismatch_alert_code"],
         dcc_originator=settings["dcc_originator"].upper(),
@@ -173,3 +180,7 @@ def _profile_from(document: YamlDocument) -> Profile:
         rollout_min_activations=settings["rollout_min_activations"],
         assumptions=assumptions,
     )
+    problem = profile.contradiction()
+    if problem is not None:
+        raise SourceError(document.path, document.line_of(("profile", "duis_versions_without_alert")), problem)
+    return profile

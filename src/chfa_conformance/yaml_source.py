@@ -76,6 +76,8 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         raise SourceError(path, line, f"YAML error: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise SourceError(path, None, f"YAML error: {exc}") from exc
+    except RecursionError as exc:
+        raise SourceError(path, None, "nesting too deep to read") from exc
     finally:
         loader.dispose()
     return YamlDocument(path=path, data=data, lines=lines)
