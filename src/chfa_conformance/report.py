@@ -45,8 +45,9 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     return "\n".join(lines)
 
 
-def replay_command(case_path: str, candidate: str, duis_xsd: str | None) -> str:
-    parts = ["pytest", case_path]
+def replay_command(case_path: str, candidate: str, duis_xsd: str | None, options: Sequence[str] = ()) -> str:
+    """The command line that runs one case file again the same way (`options` come before it)."""
+    parts = ["pytest", *options, case_path]
     if candidate != "reference":
         parts += ["--candidate", candidate]
     if duis_xsd:

@@ -1,0 +1,234 @@
+"""Generated scenarios: draw scenarios, judge the candidate on each, shrink the first failure.
+
+The property checked on every drawn scenario is the conformance run's own: the candidate's
+output draws no finding at the failing level, and the candidate itself does not fail. Each
+example goes through `evaluation.run_case`, so the oracle (`expectations.expected_alerts`)
+and every requirement check (`checks.judge`) apply exactly as for a hand-written case.
+
+Hypothesis does the drawing and the shrinking, configured so that a run depends on its seed
+alone: no example database (examples saved by an earlier run would be replayed first), no
+deadline (a slow `cmd:` candidate must not change the search), one bug reported. The pytest
+item, the CLI and the self-tests all call `explore`; writing the shrunk scenario as a case
+file is `generated_failures.py`'s job.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.errors import Flaky
+
+from chfa_conformance.candidates import CandidateOutput
+from chfa_conformance.cases import Case, Generation
+from chfa_conformance.checks.applicability import applicable_requirements
+from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from chfa_conformance.expectations import expected_alerts
+from chfa_conformance.report import failing
+from chfa_conformance.scenario import build_scenario
+from chfa_conformance.strategies import scenarios
+
+Seed = int | str
+
+
+@dataclass(frozen=True)
+class Search:
+    """How one exploration runs: how many examples, from which seed, what counts as failing."""
+
+    examples: int
+    seed: Seed
+    fail_on: str = "should"
+
+
+@dataclass(frozen=True)
+class Falsified:
+    """The minimal failing scenario hypothesis shrank to, and what the candidate did on it.
+
+    `requirements` are the ids failing at the search's level, in spec order; when the
+    candidate itself failed (crash, hang, garbage), the ids the scenario exercises.
+    """
+
+    case: Case
+    data: Mapping[str, Any]
+    result: CaseResult
+    requirements: tuple[str, ...]
+    examples_before: int
+    shrink_runs: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The outcome of one search: how much was judged, and the failure found, if any."""
+
+    generation: Generation
+    candidate: str
+    seed: Seed
+    examples: int
+    seconds: float
+    alerts: int
+    expected: int
+    applicable: frozenset[str]
+    falsified: Falsified | None
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds > 0 else 0.0
+
+    def as_case_result(self) -> CaseResult:
+        """One row for the compliance matrix and the run summary: the failure, or the whole search."""
+        if self.falsified is not None:
+            shrunk = self.falsified.result
+            return CaseResult(
+                _renamed(shrunk.case, self.generation.id),
+                shrunk.candidate,
+                shrunk.findings,
+                shrunk.applicable,
+                shrunk.error,
+                shrunk.stderr,
+                shrunk.expected_count,
+                shrunk.delivered_count,
+                self.seconds,
+            )
+        empty = build_scenario(self.generation.id, {"users": [], "hubs": [], "events": []}, self.generation.profile, "", _nowhere)
+        case = Case(
+            self.generation.id,
+            self.generation.description,
+            self.generation.requirements,
+            empty,
+            self.generation.path,
+            self.generation.line,
+        )
+        return CaseResult(case, self.candidate, (), self.applicable, None, "", self.expected, self.alerts, self.seconds)
+
+
+def _renamed(case: Case, case_id: str) -> Case:
+    return Case(case_id, case.description, case.requirements, case.scenario, case.path, case.line)
+
+
+def _nowhere(_where: object) -> None:
+    return None
+
+
+class _CandidateFailed(Exception):
+    """Raised inside the property when an example fails; carries the example out of hypothesis."""
+
+    def __init__(self, case: Case, data: Mapping[str, Any], result: CaseResult, requirements: tuple[str, ...]) -> None:
+        super().__init__(f"candidate failed: {', '.join(requirements) or result.error}")
+        self.case = case
+        self.data = data
+        self.result = result
+        self.requirements = requirements
+
+
+@dataclass
+class _Tally:
+    """What the property saw, counted while hypothesis calls it (local to one exploration)."""
+
+    examples: int = 0
+    shrink_runs: int = 0
+    alerts: int = 0
+    expected: int = 0
+    applicable: set[str] = field(default_factory=set)
+    last_failure: _CandidateFailed | None = None
+
+    def record(self, result: CaseResult, failure: _CandidateFailed | None) -> None:
+        if self.last_failure is None:
+            self.examples += 1
+            self.alerts += result.delivered_count
+            self.expected += result.expected_count
+            self.applicable |= result.applicable
+        else:
+            self.shrink_runs += 1
+        if failure is not None:
+            self.last_failure = failure
+
+
+def hypothesis_settings(examples: int) -> settings:
+    """Settings under which a run depends on its seed alone (see the module docstring)."""
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+def scenario_id(generation: Generation, chosen_seed: Seed) -> str:
+    """The id every example of a search carries, and its saved case file keeps, so that a
+    replay hands the candidate exactly the scenario the search did."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(chosen_seed).lower()).strip("-") or "0"
+    return f"{generation.id}-seed-{slug}"
+
+
+def generated_case(generation: Generation, data: Mapping[str, Any], case_id: str) -> Case:
+    """A drawn scenario as a case; the data is copied so a candidate that alters its input
+    cannot alter what is later saved."""
+    written = copy.deepcopy(dict(data))
+    scenario = build_scenario(case_id, written, generation.profile, str(generation.path), _nowhere)
+    return Case(case_id, generation.description, generation.requirements, scenario, generation.path, generation.line)
+
+
+def explore(generation: Generation, run: RunSettings, search: Search) -> Exploration:
+    """Judge the candidate on up to `search.examples` drawn scenarios; shrink the first failure."""
+    tally = _Tally()
+    case_id = scenario_id(generation, search.seed)
+
+    def judge_one(data: dict[str, Any]) -> None:
+        case = generated_case(generation, data, case_id)
+        result = run_case(case, run)
+        failure = _failure_of(case, data, result, run, search.fail_on)
+        tally.record(result, failure)
+        if failure is not None:
+            raise failure
+
+    prop = seed(search.seed)(hypothesis_settings(search.examples)(given(scenarios(generation.profile))(judge_one)))
+    started = time.perf_counter()
+    falsified: Falsified | None = None
+    try:
+        prop()
+    except _CandidateFailed as failure:
+        falsified = _falsified(failure, tally, None)
+    except Flaky:
+        if tally.last_failure is None:
+            raise
+        note = "the candidate did not fail the same way when the scenario was run again (nondeterministic?)"
+        falsified = _falsified(tally.last_failure, tally, note)
+    seconds = time.perf_counter() - started
+    return Exploration(
+        generation,
+        run.candidate.name,
+        search.seed,
+        tally.examples,
+        seconds,
+        tally.alerts,
+        tally.expected,
+        frozenset(tally.applicable),
+        falsified,
+    )
+
+
+def _failure_of(case: Case, data: Mapping[str, Any], result: CaseResult, run: RunSettings, fail_on: str) -> _CandidateFailed | None:
+    """The failure this example shows, if any, with the requirement ids it is filed under."""
+    if result.error is not None:
+        exercised = applicable_requirements(case.scenario, CandidateOutput(), expected_alerts(case.scenario))
+        ids = tuple(rid for rid in run.spec.ids() if rid in exercised) or case.requirements
+        return _CandidateFailed(case, data, result, ids)
+    failed = {finding.requirement for finding in failing(result.findings, run.spec, fail_on)}
+    if not failed:
+        return None
+    return _CandidateFailed(case, data, result, tuple(rid for rid in run.spec.ids() if rid in failed))
+
+
+def _falsified(failure: _CandidateFailed, tally: _Tally, note: str | None) -> Falsified:
+    return Falsified(failure.case, failure.data, failure.result, failure.requirements, tally.examples, tally.shrink_runs, note)
