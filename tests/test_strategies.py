@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,6 +101,11 @@ def _kinds_of(hub: Hub) -> tuple[str, ...]:
     return tuple(sorted(meter.type for meter in hub.meters))
 
 
+def _euis(data: dict[str, Any]) -> set[str]:
+    """Every EUI as written anywhere in the scenario."""
+    return set(re.findall(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}", json.dumps(data)))
+
+
 def _written(data: dict[str, Any]) -> str:
     return json.dumps(data)
 
@@ -136,8 +142,9 @@ FEATURES: dict[str, Callable[[dict[str, Any], Scenario], bool]] = {
     "version with a tab, line feed or carriage return": lambda _, s: any(any(c in "\t\n\r" for c in v) for v in _versions(s)),
     "version of 8 characters": lambda _, s: any(len(v) == 8 for v in _versions(s)),
     "version of 1 character": lambda _, s: any(len(v) == 1 for v in _versions(s)),
-    "EUIs in lower case": lambda d, _: any(c in "abcdef" for c in _written(d)),
-    "EUIs in upper case": lambda d, _: any(c in "ABCDEF" for c in json.dumps([h["chf"] for h in d["hubs"]])),
+    "EUIs in lower case": lambda d, _: any(re.search("[a-f]", eui) for eui in _euis(d)),
+    "EUIs in upper case": lambda d, _: any(re.search("[A-F]", eui) for eui in _euis(d)),
+    "one EUI written in both cases": lambda d, _: any(eui.lower() in _euis(d) and eui.upper() in _euis(d) for eui in _euis(d)),
     "times in a zone other than UTC": lambda d, _: "+05:30" in _written(d) or "-05:00" in _written(d),
     "times with a fraction of a second": lambda _, s: any(e.at.microsecond for e in s.events),
     "notices for all hubs": lambda d, _: any("hubs" not in notice for notice in d.get("notices", [])),

@@ -7,17 +7,25 @@ and every requirement check (`checks.judge`) apply exactly as for a hand-written
 
 Hypothesis does the drawing and the shrinking, configured so that a run depends on its seed
 alone: no example database (examples saved by an earlier run would be replayed first), no
-deadline (a slow `cmd:` candidate must not change the search), one bug reported. The pytest
-item, the CLI and the self-tests all call `explore`; writing the shrunk scenario as a case
-file is `generated_failures.py`'s job.
+deadline (a slow `cmd:` candidate must not change the search), one bug reported.
+
+Shrinking re-runs the candidate on hundreds of variants; a `cmd:` candidate costs a process
+each. So while shrinking, a scenario already judged is not run again (a third of the
+attempts repeat one), and after `Search.shrink_runs` candidate runs only the best failure
+so far still counts as failing, which lets hypothesis finish at once. Both are counted in
+runs, not seconds, so a seed still repeats a run exactly.
+
+The pytest item, the CLI and the self-tests all call `explore`; writing the shrunk scenario
+as a case file is `generated_failures.py`'s job.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +42,7 @@ from chfa_conformance.scenario import build_scenario
 from chfa_conformance.strategies import scenarios
 
 Seed = int | str
+SHRINK_RUNS = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class Search:
     examples: int
     seed: Seed
     fail_on: str = "should"
+    shrink_runs: int = SHRINK_RUNS
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class _CandidateFailed(Exception):
         self.data = data
         self.result = result
         self.requirements = requirements
+        self.key = scenario_key(data)
 
 
 @dataclass
@@ -136,9 +147,14 @@ class _Tally:
     expected: int = 0
     applicable: set[str] = field(default_factory=set)
     last_failure: _CandidateFailed | None = None
+    judged_while_shrinking: dict[str, _CandidateFailed | None] = field(default_factory=dict)
+
+    @property
+    def shrinking(self) -> bool:
+        return self.last_failure is not None
 
     def record(self, result: CaseResult, failure: _CandidateFailed | None) -> None:
-        if self.last_failure is None:
+        if not self.shrinking:
             self.examples += 1
             self.alerts += result.delivered_count
             self.expected += result.expected_count
@@ -147,6 +163,12 @@ class _Tally:
             self.shrink_runs += 1
         if failure is not None:
             self.last_failure = failure
+            self.judged_while_shrinking[failure.key] = failure
+
+
+def scenario_key(data: Mapping[str, Any]) -> str:
+    """Equal scenarios, equal keys: what 'already judged' means while shrinking."""
+    return json.dumps(data, sort_keys=True)
 
 
 def hypothesis_settings(examples: int) -> settings:
@@ -185,12 +207,16 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
     case_id = scenario_id(generation, search.seed)
 
     def judge_one(data: dict[str, Any]) -> None:
+        failure = _judged_while_shrinking(data, tally, search.shrink_runs, judge) if tally.shrinking else judge(data)
+        if failure is not None:
+            raise failure
+
+    def judge(data: dict[str, Any]) -> _CandidateFailed | None:
         case = generated_case(generation, data, case_id)
         result = run_case(case, run)
         failure = _failure_of(case, data, result, run, search.fail_on)
         tally.record(result, failure)
-        if failure is not None:
-            raise failure
+        return failure
 
     prop = seed(search.seed)(hypothesis_settings(search.examples)(given(scenarios(generation.profile))(judge_one)))
     started = time.perf_counter()
@@ -216,6 +242,22 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
         frozenset(tally.applicable),
         falsified,
     )
+
+
+def _judged_while_shrinking(
+    data: dict[str, Any], tally: _Tally, budget: int, judge: Callable[[dict[str, Any]], _CandidateFailed | None]
+) -> _CandidateFailed | None:
+    """The failure a scenario shows while shrinking: from memory if it was judged before; once
+    the budget is spent, only the best failure so far (the last one found) is still one."""
+    key = scenario_key(data)
+    if key in tally.judged_while_shrinking:
+        return tally.judged_while_shrinking[key]
+    best = tally.last_failure
+    if tally.shrink_runs >= budget and best is not None:
+        return best if key == best.key else None
+    failure = judge(data)
+    tally.judged_while_shrinking[key] = failure
+    return failure
 
 
 def _failure_of(case: Case, data: Mapping[str, Any], result: CaseResult, run: RunSettings, fail_on: str) -> _CandidateFailed | None:

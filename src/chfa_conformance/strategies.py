@@ -41,7 +41,8 @@ from chfa_conformance.specs import Profile
 EUI_MAX = 2**64 - 1
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 MIN_EVENT_GAP = timedelta(hours=1)
-MAX_HUBS = 4
+MAX_HUBS = 6  # hubs per mixed inventory: each may be of another kind, so one example covers several
+SMETS1_SHARE = 4  # one hub in four is SMETS1
 SUPPLY_KINDS = ("electricity", "gas", "dual-fuel", "split", "several-meters", "no-meters", "uncommissioned")
 WAVE_KINDS = ("electricity", "dual-fuel", "split", "gas")
 OUTCOMES = ("activated", "activation_failed", "distributed", "initiated")
@@ -363,7 +364,7 @@ def _meters_of_kind(draw: Draw, inventory: _Inventory, kind: str, anchors: list[
         return [_meter(draw, inventory, "ESME", party, anchors), _meter(draw, inventory, "GSME", _other_party(draw, party), anchors)]
     if kind == "no-meters":
         return []
-    count = draw(_integers(1, 2)) if kind == "uncommissioned" else draw(_integers(2, 3))
+    count = draw(_integers(1, 2)) if kind == "uncommissioned" else draw(_integers(2, 4))
     found = []
     for _ in range(count):
         meter_type = _pick(draw, ("ESME", "GSME"))
@@ -375,7 +376,7 @@ def _meters_of_kind(draw: Draw, inventory: _Inventory, kind: str, anchors: list[
 def _hub(draw: Draw, inventory: _Inventory, kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One hub of the given supply kind (SMETS2, now and then SMETS1) and its events."""
     chf = inventory.new_eui(draw)
-    smets = 1 if draw(_integers(0, 7)) == 7 else 2
+    smets = 1 if draw(_integers(0, SMETS1_SHARE - 1)) == SMETS1_SHARE - 1 else 2
     start = BASE + timedelta(seconds=draw(_integers(0, 30 * 86_400)), microseconds=_microseconds(draw))
     events = _draw_events(draw, inventory.spelling, chf, start)
     anchors = _event_times(events) or [start]
