@@ -435,8 +435,13 @@ def inventories(draw: Draw, profile: Profile) -> dict[str, Any]:
 
 def _draw_inventory(draw: Draw, profile: Profile) -> dict[str, Any]:
     inventory = _Inventory(_versions_for(profile), _Spelling.drawn(draw))
-    kinds = [_pick(draw, SUPPLY_KINDS) for _ in range(draw(_integers(0, MAX_HUBS)))]
-    built = [_hub(draw, inventory, kind) for kind in kinds]
+
+    @st.composite
+    def one_hub(hub_draw: Draw) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return _hub(hub_draw, inventory, _pick(hub_draw, SUPPLY_KINDS))
+
+    # a list strategy, so that shrinking drops a whole hub (its kind and its draws) in one step
+    built: Built = draw(st.lists(one_hub(), max_size=MAX_HUBS))
     return _assemble(draw, inventory, built, profile)
 
 
@@ -447,10 +452,11 @@ def waves(draw: Draw, profile: Profile) -> dict[str, Any]:
 
 
 def _draw_wave(draw: Draw, profile: Profile) -> dict[str, Any]:
-    """Enough SMETS2 hubs, activated seconds apart to one new version, for the scenario to count
-    as a rollout (profile.rollout_min_activations), with a few activations failing."""
+    """SMETS2 hubs activated seconds apart to one new version, usually enough of them for the
+    scenario to count as a rollout (profile.rollout_min_activations), a few activations failing."""
     inventory = _Inventory(_versions_for(profile), _Spelling.drawn(draw))
-    activations = draw(_integers(profile.rollout_min_activations, profile.rollout_min_activations + 15))
+    # from 1, so shrinking can take a wave apart; most draws still reach a rollout's size
+    activations = draw(_integers(1, profile.rollout_min_activations + 15))
     outcomes = _shuffled(draw, ["activated"] * activations + ["activation_failed"] * draw(_integers(0, 3)))
     old: str = draw(firmware_versions())
     new = _new_version(draw, old)
