@@ -72,6 +72,15 @@ def load_case(path: Path, spec: Spec, schemas_dir: Path, shown_as: Path | None =
     return entry
 
 
+def load_wave(path: Path, spec: Spec, schemas_dir: Path) -> tuple[str, Mapping[str, Any], Profile]:
+    """A wave case file's id, its `wave:` block (not expanded) and its profile, for streaming."""
+    document = load_yaml(path)
+    data, profile = _checked(document, spec, schemas_dir)
+    if "wave" not in data:
+        raise SourceError(document.path, 1, "has no wave: block to stream")
+    return data.get("id", document.path.stem), data["wave"], profile
+
+
 def entry_from_document(document: YamlDocument, spec: Spec, schemas_dir: Path) -> Case | Generation:
     data, profile = _checked(document, spec, schemas_dir)
     case_id = data.get("id", document.path.stem)
