@@ -15,7 +15,7 @@ from lxml import etree
 
 from chfa_conformance.cases import Generation, load_case
 from chfa_conformance.evaluation import run_case
-from chfa_conformance.generation import Search, explore
+from chfa_conformance.generation import Search, batches, explore
 from chfa_conformance.report import failing
 from reference_impl import emit
 from tests.conftest import PROJECT, settings_for
@@ -187,3 +187,17 @@ def test_saved_case_is_an_ordinary_case_file(project: pytest.Pytester, spec: Any
     assert case.requirements == ("ALERT-FW-VERSION",) and case.id == "generated-seed-3"
     outcome = run_case(case, settings_for(MUTANT))
     assert {finding.requirement for finding in failing(outcome.findings, spec, "should")} == {"ALERT-FW-VERSION"}
+
+
+def test_reference_alerts_for_generated_scenarios_are_valid_against_the_official_schemas(
+    generation: Generation, official_duis: Path
+) -> None:
+    exploration = explore(generation, settings_for("reference", official_duis), Search(100, SEED))
+    assert exploration.falsified is None, exploration.falsified and exploration.falsified.result.findings
+    assert {"DUIS-SCHEMA", "DUIS-VERSION"} <= exploration.applicable
+
+
+def test_long_searches_run_in_batches_on_seeds_derived_from_the_run_seed() -> None:
+    assert batches(7, 300) == [(7, 300)]
+    assert batches(7, 2500) == [(7, 1000), ("7/1", 1000), ("7/2", 500)]
+    assert sum(size for _, size in batches(3, 20_000)) == 20_000

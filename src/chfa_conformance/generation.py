@@ -43,6 +43,7 @@ from chfa_conformance.strategies import scenarios
 
 Seed = int | str
 SHRINK_RUNS = 200
+BATCH_EXAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,18 @@ def generated_case(generation: Generation, data: Mapping[str, Any], case_id: str
     return Case(case_id, generation.description, generation.requirements, scenario, generation.path, generation.line)
 
 
+def batches(run_seed: Seed, examples: int) -> list[tuple[Seed, int]]:
+    """The hypothesis runs a search is made of: (seed, examples) each, at most BATCH_EXAMPLES.
+
+    One hypothesis run keeps a record of every example it drew (a quarter of a megabyte
+    each here), so a nightly search of 20,000 would need gigabytes; in batches, memory stays
+    that of one batch. The first batch runs on the search's own seed (a CI-sized search is
+    one batch), the others on seeds derived from it, so a seed still repeats a whole search.
+    """
+    sizes = [BATCH_EXAMPLES] * (examples // BATCH_EXAMPLES) + ([examples % BATCH_EXAMPLES] if examples % BATCH_EXAMPLES else [])
+    return [(run_seed if number == 0 else f"{run_seed}/{number}", size) for number, size in enumerate(sizes)]
+
+
 def explore(generation: Generation, run: RunSettings, search: Search) -> Exploration:
     """Judge the candidate on up to `search.examples` drawn scenarios; shrink the first failure."""
     tally = _Tally()
@@ -218,18 +231,21 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
         tally.record(result, failure)
         return failure
 
-    prop = seed(search.seed)(hypothesis_settings(search.examples)(given(scenarios(generation.profile))(judge_one)))
     started = time.perf_counter()
     falsified: Falsified | None = None
-    try:
-        prop()
-    except _CandidateFailed as failure:
-        falsified = _falsified(failure, tally, None)
-    except Flaky:
-        if tally.last_failure is None:
-            raise
-        note = "the candidate did not fail the same way when the scenario was run again (nondeterministic?)"
-        falsified = _falsified(tally.last_failure, tally, note)
+    for batch_seed, size in batches(search.seed, search.examples):
+        prop = seed(batch_seed)(hypothesis_settings(size)(given(scenarios(generation.profile))(judge_one)))
+        try:
+            prop()
+        except _CandidateFailed as failure:
+            falsified = _falsified(failure, tally, None)
+        except Flaky:
+            if tally.last_failure is None:
+                raise
+            note = "the candidate did not fail the same way when the scenario was run again (nondeterministic?)"
+            falsified = _falsified(tally.last_failure, tally, note)
+        if falsified is not None:
+            break
     seconds = time.perf_counter() - started
     return Exploration(
         generation,
