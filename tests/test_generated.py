@@ -92,8 +92,8 @@ def test_a_candidate_that_crashes_is_shrunk_to_the_scenario_that_crashes_it(gene
     assert falsified is not None
     assert falsified.result.error is not None and "KeyError" in falsified.result.error
     assert [hub["smets"] for hub in falsified.data["hubs"]] == [1]
-    assert [event["outcome"] for event in falsified.data["events"]] == ["activated"]  # the simplest hub's one event
-    assert "SMETS2-ONLY" in falsified.requirements
+    assert len(falsified.data["events"]) <= 1  # the simplest hub: no event, or its one activation
+    assert "ALERT-TRIGGER" in falsified.requirements
 
 
 # --- the pytest item ---------------------------------------------------------------------

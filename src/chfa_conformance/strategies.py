@@ -49,6 +49,7 @@ WAVE_KINDS = ("electricity", "dual-fuel", "split", "gas")
 OUTCOMES = ("activated", "activation_failed", "distributed", "initiated")
 EVENT_PATTERNS: tuple[tuple[str, ...], ...] = (
     ("activated",),
+    (),  # a hub with no firmware event at all, beside hubs that have one
     ("activation_failed", "activated"),
     ("activated", "activated", "activated"),
     ("distributed",),
