@@ -25,7 +25,7 @@ from typing import Any
 
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import RunSettings, build_settings, run_case
-from chfa_conformance.scenario import build_scenario
+from chfa_conformance.scenario import build_scenario, no_line
 from chfa_conformance.streaming import judge_wave
 from chfa_conformance.waves import expand_wave
 from chfa_conformance.xml_safety import parse_untrusted
@@ -95,7 +95,7 @@ def whole(hubs: int, settings: RunSettings) -> dict[str, Any]:
 
     started = time.perf_counter()
     data = expand_wave(wave(hubs), settings.spec.profile.duis_versions_with_alert)
-    scenario = build_scenario("wave", data, settings.spec.profile, "wave", lambda _where: None)
+    scenario = build_scenario("wave", data, settings.spec.profile, "wave", no_line)
     result = run_case(Case("wave", "whole wave", ("ROLLOUT-SCALE",), scenario, PROJECT, 1), settings)
     return {
         "in_memory_seconds": time.perf_counter() - started,

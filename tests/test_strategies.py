@@ -20,7 +20,7 @@ from chfa_conformance.expectations import split_supply
 from chfa_conformance.generated_failures import dump_case
 from chfa_conformance.generation import hypothesis_settings
 from chfa_conformance.instants import parse_instant
-from chfa_conformance.scenario import Hub, Scenario, build_scenario
+from chfa_conformance.scenario import Hub, Scenario, build_scenario, no_line
 from chfa_conformance.specs import Spec
 from chfa_conformance.strategies import format_eui, scenarios, write_instant
 from chfa_conformance.yaml_source import parse_yaml
@@ -32,7 +32,7 @@ Drawn = tuple[dict[str, Any], Scenario]
 
 
 def _build(spec: Spec, data: dict[str, Any]) -> Scenario:
-    return build_scenario("drawn", data, spec.profile, "drawn", lambda _where: None)
+    return build_scenario("drawn", data, spec.profile, "drawn", no_line)
 
 
 @pytest.fixture(scope="module")

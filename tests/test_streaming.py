@@ -15,7 +15,7 @@ from chfa_conformance.candidates import PythonCandidate
 from chfa_conformance.cases import Case
 from chfa_conformance.checks.records import CounterLedger
 from chfa_conformance.evaluation import RunSettings, run_case
-from chfa_conformance.scenario import build_scenario
+from chfa_conformance.scenario import build_scenario, no_line
 from chfa_conformance.specs import Spec
 from chfa_conformance.streaming import judge_wave
 from chfa_conformance.waves import expand_wave, iter_wave_hubs, wave_users
@@ -41,7 +41,7 @@ def _whole(spec: Spec, candidate: Callable[[Mapping[str, Any]], Lines]) -> Count
     """Findings per id when the wave is judged as one scenario (the ordinary path)."""
     base = settings_for("reference")
     data = expand_wave(WAVE, spec.profile.duis_versions_with_alert)
-    scenario = build_scenario("wave", data, spec.profile, "wave", lambda _where: None)
+    scenario = build_scenario("wave", data, spec.profile, "wave", no_line)
     case = Case("wave", "a wave judged whole", ("ROLLOUT-SCALE",), scenario, PROJECT / "cases", 1)
     settings = RunSettings(base.spec, base.schemas, PythonCandidate("faulty", candidate), base.limits, base.schemas_dir)
     result = run_case(case, settings)

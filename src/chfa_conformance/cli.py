@@ -75,9 +75,9 @@ def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, 
         f"{exploration.examples_per_second:.0f}/s, {exploration.alerts} alert(s), seed {search.seed})"
     )
     if exploration.falsified is not None:
-        seed_option = f"--seed={search.seed}" + (" --thorough" if getattr(args, "thorough", False) else "")
+        seed_option = f"--seed={search.seed}" + (" --thorough" if args.thorough else "")
         search_again = f"chfa-conformance generate {entry.path} {seed_option} --candidate {args.candidate}"
-        folder = getattr(args, "save_failures", None)
+        folder = args.save_failures
         saved = save_failure(exploration, folder, lambda path: _replay(path, args), search_again) if folder else None
         replay = _replay(saved, args) if saved is not None else search_again
         print(describe_generated_failure(exploration, settings.spec, replay, search_again, str(saved) if saved else None))
@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--case-timeout", type=float, default=None, metavar="SECONDS")
     check.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
     check.add_argument("--matrix", type=Path, default=None, metavar="DIR")
-    check.set_defaults(run=_check)
+    check.set_defaults(run=_check, thorough=False, save_failures=None)
     generate = commands.add_parser("generate", help="search with generated scenarios (a generate: entry)")
     generate.add_argument("file", type=Path, nargs="?", default=Path("cases/generated.yaml"), metavar="FILE")
     generate.add_argument("--candidate", default="reference")

@@ -26,7 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -38,7 +38,7 @@ from chfa_conformance.checks.applicability import applicable_requirements
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
 from chfa_conformance.expectations import expected_alerts
 from chfa_conformance.report import failing
-from chfa_conformance.scenario import build_scenario
+from chfa_conformance.scenario import build_scenario, no_line
 from chfa_conformance.strategies import scenarios
 
 Seed = int | str
@@ -95,18 +95,8 @@ class Exploration:
         """One row for the compliance matrix and the run summary: the failure, or the whole search."""
         if self.falsified is not None:
             shrunk = self.falsified.result
-            return CaseResult(
-                _renamed(shrunk.case, self.generation.id),
-                shrunk.candidate,
-                shrunk.findings,
-                shrunk.applicable,
-                shrunk.error,
-                shrunk.stderr,
-                shrunk.expected_count,
-                shrunk.delivered_count,
-                self.seconds,
-            )
-        empty = build_scenario(self.generation.id, {"users": [], "hubs": [], "events": []}, self.generation.profile, "", _nowhere)
+            return replace(shrunk, case=replace(shrunk.case, id=self.generation.id), seconds=self.seconds)
+        empty = build_scenario(self.generation.id, {"users": [], "hubs": [], "events": []}, self.generation.profile, "", no_line)
         case = Case(
             self.generation.id,
             self.generation.description,
@@ -116,14 +106,6 @@ class Exploration:
             self.generation.line,
         )
         return CaseResult(case, self.candidate, (), self.applicable, None, "", self.expected, self.alerts, self.seconds)
-
-
-def _renamed(case: Case, case_id: str) -> Case:
-    return Case(case_id, case.description, case.requirements, case.scenario, case.path, case.line)
-
-
-def _nowhere(_where: object) -> None:
-    return None
 
 
 class _CandidateFailed(Exception):
@@ -198,7 +180,7 @@ def generated_case(generation: Generation, data: Mapping[str, Any], case_id: str
     """A drawn scenario as a case; the data is copied so a candidate that alters its input
     cannot alter what is later saved."""
     written = copy.deepcopy(dict(data))
-    scenario = build_scenario(case_id, written, generation.profile, str(generation.path), _nowhere)
+    scenario = build_scenario(case_id, written, generation.profile, str(generation.path), no_line)
     return Case(case_id, generation.description, generation.requirements, scenario, generation.path, generation.line)
 
 

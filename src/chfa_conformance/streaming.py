@@ -30,7 +30,7 @@ from chfa_conformance.duis_schema import SchemaSet
 from chfa_conformance.expectations import expected_alerts
 from chfa_conformance.findings import Finding
 from chfa_conformance.observation import observe_one
-from chfa_conformance.scenario import Scenario, build_scenario
+from chfa_conformance.scenario import Scenario, build_scenario, no_line
 from chfa_conformance.specs import Profile
 from chfa_conformance.waves import iter_wave_hubs, wave_activations, wave_notices, wave_users
 from reference_impl import emit as reference_emit
@@ -129,7 +129,7 @@ def _chunk_scenarios(
         data: dict[str, Any] = {"users": users, "hubs": [hub for hub, _ in batch], "events": [event for _, event in batch]}
         if notices is not None:
             data["notices"] = notices
-        yield build_scenario(f"{wave_id}-chunk-{number}", data, profile, wave_id, _nowhere)
+        yield build_scenario(f"{wave_id}-chunk-{number}", data, profile, wave_id, no_line)
 
 
 def _judge_chunk(
@@ -156,7 +156,3 @@ def _judge_chunk(
     findings = [*judge_observed(scenario, expected, observed, output).findings, *check_counters_against(observed, ledger)]
     ledger.record(observed)
     return _Chunk(len(scenario.hubs), activations, len(expected), len(observed), tuple(findings), None)
-
-
-def _nowhere(_where: object) -> None:
-    return None

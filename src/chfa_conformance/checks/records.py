@@ -72,14 +72,14 @@ class CounterLedger:
 
     def holds(self, recipient: str, counter: int) -> bool:
         spans = self.ranges.get(recipient, [])
-        index = bisect.bisect_right(spans, [counter, _INFINITY]) - 1
+        index = bisect.bisect_right(spans, counter, key=_start) - 1
         return index >= 0 and spans[index][0] <= counter <= spans[index][1]
 
     def add(self, recipient: str, counter: int) -> None:
         spans = self.ranges.setdefault(recipient, [])
         if self.holds(recipient, counter):
             return
-        index = bisect.bisect_right(spans, [counter, _INFINITY])
+        index = bisect.bisect_right(spans, counter, key=_start)
         spans.insert(index, [counter, counter])
         if index + 1 < len(spans) and spans[index + 1][0] == counter + 1:
             spans[index][1] = spans.pop(index + 1)[1]
@@ -93,7 +93,8 @@ class CounterLedger:
                 self.add(alert.recipient, counter)
 
 
-_INFINITY = 10**30
+def _start(span: list[int]) -> int:
+    return span[0]
 
 
 def check_counters_against(observed: Sequence[ObservedAlert], earlier: CounterLedger) -> Iterator[Finding]:
