@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,15 +24,20 @@ class Delivery:
     sent_at: datetime
 
 
-def emit(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every line the reference DSP writes for this scenario (alerts, then its inventory)."""
-    return alert_lines(scenario) + inventory_lines(scenario)
+def emit(scenario: Mapping[str, Any], counters: MutableMapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Every line the reference DSP writes for this scenario (alerts, then its inventory).
+
+    `counters` holds the last ResponseID counter used per recipient and is updated in place:
+    a caller that feeds one long rollout in chunks passes the same mapping each time, so the
+    DSP's counters run on across chunks as they would in one run.
+    """
+    return alert_lines(scenario, counters) + inventory_lines(scenario)
 
 
-def alert_lines(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+def alert_lines(scenario: Mapping[str, Any], counters: MutableMapping[str, int] | None = None) -> list[dict[str, Any]]:
     """One line per delivered alert, in activation order."""
     profile = scenario["profile"]
-    counters: dict[str, int] = {}
+    counters = {} if counters is None else counters
     lines: list[dict[str, Any]] = []
     for delivery in _deliveries(scenario):
         counters[delivery.recipient] = counters.get(delivery.recipient, 0) + 1

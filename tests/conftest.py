@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chfa_conformance.candidates import PythonCandidate
-from chfa_conformance.cases import Case, load_case
+from chfa_conformance.cases import Case, Generation, load_entry
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
 from chfa_conformance.specs import Spec, load_spec
 from reference_impl.signing import signing_emitter
@@ -32,8 +32,23 @@ def spec() -> Spec:
 
 
 @pytest.fixture(scope="session")
-def cases(spec: Spec) -> list[Case]:
-    return [load_case(path, spec, PROJECT / "schemas") for path in CASE_FILES]
+def entries(spec: Spec) -> list[Case | Generation]:
+    """Everything in cases/: hand-written scenario cases and generated-scenario entries."""
+    return [load_entry(path, spec, PROJECT / "schemas") for path in CASE_FILES]
+
+
+@pytest.fixture(scope="session")
+def cases(entries: list[Case | Generation]) -> list[Case]:
+    """The hand-written scenario cases in cases/."""
+    return [entry for entry in entries if isinstance(entry, Case)]
+
+
+@pytest.fixture(scope="session")
+def generation(entries: list[Case | Generation]) -> Generation:
+    """The generated-scenarios entry of cases/ (cases/generated.yaml)."""
+    found = [entry for entry in entries if isinstance(entry, Generation)]
+    assert len(found) == 1, found
+    return found[0]
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,44 @@
 """The pytest layer: options, collection of YAML cases, markers, reporting. Nothing else.
 
-Cases are judged by chfa_conformance.evaluation; this module only maps results onto pytest
-outcomes, JUnit properties, Allure labels and the compliance matrix.
+Cases are judged by chfa_conformance.evaluation, generated scenarios searched by
+chfa_conformance.generation; this module only maps results onto pytest outcomes, JUnit
+properties, Allure labels and the compliance matrix.
 """
 
 from __future__ import annotations
 
+import secrets
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import allure
 import pytest
 
-from chfa_conformance.cases import Case, load_case
+from chfa_conformance.cases import Case, Generation, load_entry
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
+from chfa_conformance.generated_failures import describe_generated_failure, save_failure
+from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import LEVEL_ORDER, describe_failure, failing, header_lines, positive_seconds, replay_command
 
+
+@dataclass(frozen=True)
+class GeneratedRun:
+    """How this session's generated-scenario items search: one seed for all, printed in the header."""
+
+    seed: Seed
+    thorough: bool
+    save_to: Path | None
+
+
 SETTINGS = pytest.StashKey[RunSettings]()
 RESULTS = pytest.StashKey[list[CaseResult]]()
+GENERATED = pytest.StashKey[GeneratedRun]()
+EXPLORATIONS = pytest.StashKey[list[Exploration]]()
 CASE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -55,6 +72,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="verify each alert's signature against this DSP certificate (repeatable; judges SIGNED)",
     )
     group.addoption("--specs", default=None, metavar="DIR", help="requirements and profile folder (default: specs/ beside pytest.ini)")
+    group.addoption(
+        "--thorough",
+        action="store_true",
+        help="generated scenarios: draw the nightly number of examples (thorough_examples) instead of the CI number",
+    )
+    group.addoption(
+        "--shrink-runs",
+        type=int,
+        default=SHRINK_RUNS,
+        metavar="N",
+        help=f"generated scenarios: candidate runs spent shrinking a failure (default {SHRINK_RUNS}; lower it for slow cmd: candidates)",
+    )
+    group.addoption(
+        "--save-failures",
+        default=None,
+        metavar="DIR",
+        help="generated scenarios: write each shrunk failure into DIR as a case file that replays it (keep DIR inside the project)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,10 +114,34 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--requirement SIGNED: signatures are judged only when --dsp-cert PEM names the DSP's certificates")
     config.stash[SETTINGS] = settings
     config.stash[RESULTS] = []
+    config.stash[EXPLORATIONS] = []
+    save_to = config.getoption("--save-failures")
+    config.stash[GENERATED] = GeneratedRun(
+        _seed(config.getoption("--hypothesis-seed", default=None)),
+        bool(config.getoption("--thorough")),
+        config.invocation_params.dir / save_to if save_to else None,
+    )
+
+
+def _seed(given: str | None) -> Seed:
+    """The seed for generated scenarios: hypothesis' own --hypothesis-seed, else a fresh one (printed)."""
+    if given is None:
+        return secrets.randbelow(2**32)
+    try:
+        return int(given)
+    except ValueError:
+        return given
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return header_lines(config.stash[SETTINGS]) if SETTINGS in config.stash else []
+    if SETTINGS not in config.stash:
+        return []
+    generated = config.stash[GENERATED]
+    size = "thorough" if generated.thorough else "CI"
+    return [
+        *header_lines(config.stash[SETTINGS]),
+        f"chfa-conformance generated scenarios: seed {generated.seed} (--hypothesis-seed={generated.seed} repeats it), {size} examples",
+    ]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -94,11 +153,15 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class CaseFile(pytest.File):
-    def collect(self) -> Iterator[CaseItem]:
+    def collect(self) -> Iterator[CaseItem | GeneratedItem]:
         settings = self.config.stash[SETTINGS]
-        case = load_case(self.path, settings.spec, settings.schemas_dir, _shown(self.path, self.config))
-        item = CaseItem.from_parent(self, name=case.id, case=case)
-        for requirement_id in case.requirements:
+        entry = load_entry(self.path, settings.spec, settings.schemas_dir, _shown(self.path, self.config))
+        item: CaseItem | GeneratedItem
+        if isinstance(entry, Generation):
+            item = GeneratedItem.from_parent(self, name=entry.id, generation=entry)
+        else:
+            item = CaseItem.from_parent(self, name=entry.id, case=entry)
+        for requirement_id in entry.requirements:
             item.add_marker(pytest.mark.requirement(requirement_id))
         yield item
 
@@ -129,11 +192,7 @@ class CaseItem(pytest.Item):
                 warnings.warn(f"{finding.requirement} ({self.case.id}): {finding.message}", pytest.PytestWarning, stacklevel=1)
         if result.error is not None or failed:
             self.user_properties.append(("failed_requirements", " ".join(sorted({f.requirement for f in failed}))))
-            options = self.config.getoption
-            replay = replay_command(
-                str(self.case.path), settings.candidate.name, options("--duis-xsd"), options("--dsp-cert"), self.config.rootpath
-            )
-            raise CaseFailed(describe_failure(result, settings.spec, replay))
+            raise CaseFailed(describe_failure(result, settings.spec, _replay(self.case.path, self.config)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CaseFailed):
@@ -142,6 +201,68 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, f"case {self.case.id}"
+
+
+class GeneratedItem(pytest.Item):
+    """Scenarios drawn by hypothesis, each judged like a case; the first failure is shrunk."""
+
+    def __init__(self, *, generation: Generation, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.generation = generation
+        self.user_properties.append(("requirements", " ".join(generation.requirements)))
+
+    def runtest(self) -> None:
+        settings, generated = self.config.stash[SETTINGS], self.config.stash[GENERATED]
+        examples = self.generation.thorough_examples if generated.thorough else self.generation.examples
+        search = Search(examples, generated.seed, self.config.getoption("--fail-on"), self.config.getoption("--shrink-runs"))
+        exploration = explore(self.generation, settings, search)
+        self.config.stash[EXPLORATIONS].append(exploration)
+        result = exploration.as_case_result()
+        self.config.stash[RESULTS].append(result)
+        _label_for_allure(result.case, result)
+        falsified = exploration.falsified
+        if falsified is None:
+            return
+        self.user_properties.append(("failed_requirements", " ".join(falsified.requirements)))
+        search_again = self._search_again()
+        saved = None
+        if generated.save_to is not None:
+            saved = save_failure(exploration, generated.save_to, lambda path: _replay(path, self.config), search_again)
+        replay = _replay(saved, self.config) if saved is not None else search_again
+        shown = str(_shown(saved, self.config)) if saved is not None else None
+        raise CaseFailed(describe_generated_failure(exploration, settings.spec, replay, search_again, shown))
+
+    def _search_again(self) -> str:
+        options = [f"--hypothesis-seed={self.config.stash[GENERATED].seed}"]
+        if self.config.stash[GENERATED].thorough:
+            options.append("--thorough")
+        return _replay(self.path, self.config, options)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.generation.line - 1, f"generated scenarios {self.generation.id}"
+
+
+def _replay(path: Path, config: pytest.Config, options: list[str] | None = None) -> str:
+    """The command that runs one case file again with this run's options.
+
+    A file outside the project would make pytest pick another rootdir and miss pytest.ini
+    (so the plugin, specs/ and schemas/): such a replay names the project's ini with -c.
+    """
+    before = list(options or [])
+    if not path.resolve().is_relative_to(config.rootpath) and config.inipath is not None:
+        before = ["-c", str(config.inipath), *before]
+    if config.getoption("--fail-on") != "should":
+        before.append(f"--fail-on={config.getoption('--fail-on')}")
+    if config.getoption("--specs"):
+        before.append(f"--specs={config.getoption('--specs')}")
+    settings = config.stash[SETTINGS]
+    certs = config.getoption("--dsp-cert")
+    return replay_command(str(_shown(path, config)), settings.candidate.name, config.getoption("--duis-xsd"), certs, before)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -171,6 +292,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
     alerts = sum(result.delivered_count for result in results)
     terminalreporter.write_line(f"{len(results)} case(s) run, {alerts} alert(s) judged")
+    for exploration in config.stash[EXPLORATIONS]:
+        outcome = "no failure" if exploration.falsified is None else f"failed: {', '.join(exploration.falsified.requirements)}"
+        terminalreporter.write_line(
+            f"generated scenarios {exploration.generation.id}: {exploration.examples} example(s) in {exploration.seconds:.1f}s "
+            f"({exploration.examples_per_second:.0f}/s), {exploration.alerts} alert(s), seed {exploration.seed}; {outcome}"
+        )
     fail_on = config.getoption("--fail-on")
     for requirement_id in settings.spec.ids():
         if requirement_id in counts:

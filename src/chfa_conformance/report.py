@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
@@ -61,12 +60,12 @@ def positive_seconds(text: str) -> float:
     return value
 
 
-def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_certs: Sequence[str] = (), project: Path | None = None) -> str:
-    """The command that runs this one case again. Options take the `=` form, and a case file
-    outside the project names the project's pytest.ini, so pytest finds its configuration."""
-    parts = ["pytest", case_path]
-    if project is not None and not Path(case_path).resolve().is_relative_to(project.resolve()):
-        parts[1:1] = ["-c", str(project.resolve() / "pytest.ini")]
+def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_certs: Sequence[str] = (), options: Sequence[str] = ()) -> str:
+    """The command line that runs one case file again the same way (`options` come before it).
+
+    Options take the `--opt=value` form: pytest looks for its configuration among the folders
+    named on the command line before it knows the plugin's options."""
+    parts = ["pytest", *options, case_path]
     if candidate != "reference":
         parts += [f"--candidate={candidate}"]
     if duis_xsd:

@@ -26,6 +26,11 @@ Outcome = Literal["activated", "activation_failed", "distributed", "initiated"]
 Locate = Callable[[JsonPath], int | None]
 
 
+def no_line(_where: JsonPath) -> None:
+    """The locator for scenario data that comes from no file (drawn, or cut from a wave)."""
+    return None
+
+
 def eui(text: str) -> str:
     """The canonical spelling of an EUI-64: upper-case hex, hyphen separated."""
     return text.strip().upper()

@@ -1,12 +1,14 @@
 """Expand a case file's `wave:` block into plain scenario data.
 
 A rollout of thousands of hubs is written as a few parameters; the expansion is
-deterministic, so the same file always yields the same scenario.
+deterministic, so the same file always yields the same scenario. The hubs come out one at a
+time (`iter_wave_hubs`) so that a streamed run can judge a wave of any size without ever
+holding all of it; `expand_wave` collects them for the ordinary, in-memory run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -22,12 +24,22 @@ def _eui(prefix: int, number: int) -> str:
 
 def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> dict[str, Any]:
     """Scenario data (users, hubs, events, notices) for the rollout the wave block describes."""
+    users = wave_users(wave, default_versions)
+    hubs, events = [], []
+    for hub, event in iter_wave_hubs(wave, users):
+        hubs.append(hub)
+        events.append(event)
+    data: dict[str, Any] = {"users": users, "hubs": hubs, "events": events}
+    notices = wave_notices(wave)
+    if notices is not None:
+        data["notices"] = notices
+    return data
+
+
+def wave_users(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """An import and a gas supplier User ID for each supplier party of the wave."""
     parties = wave.get("supplier_parties", 3)
     versions = tuple(wave.get("duis_versions", default_versions))
-    mix = tuple(wave.get("supply_mix", _DEFAULT_MIX))
-    start = parse_instant(wave["start"])
-    spacing = timedelta(seconds=wave.get("spacing_seconds", 1))
-    since = format_instant(start - timedelta(days=365))
     users = []
     for party in range(parties):
         for offset, role in ((0x100, "import_supplier"), (0x200, "gas_supplier")):
@@ -39,7 +51,16 @@ def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> d
                     "party": f"supplier-{party + 1}",
                 }
             )
-    hubs, events = [], []
+    return users
+
+
+def iter_wave_hubs(wave: Mapping[str, Any], users: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each hub of the wave with its one firmware event, in wave (and time) order, lazily."""
+    parties = len(users) // 2
+    mix = tuple(wave.get("supply_mix", _DEFAULT_MIX))
+    start = parse_instant(wave["start"])
+    spacing = timedelta(seconds=wave.get("spacing_seconds", 1))
+    since = format_instant(start - timedelta(days=365))
     failed_every = wave.get("failed_every", 0)
     for number in range(wave["hubs"]):
         chf = _eui(0x00DB, number * 4)
@@ -51,21 +72,30 @@ def expand_wave(wave: Mapping[str, Any], default_versions: tuple[str, ...]) -> d
             meters.append(_meter(_eui(0x00DB, number * 4 + 1), "ESME", users[2 * import_party]["id"], since))
         if kind in ("gas", "dual-fuel", "split"):
             meters.append(_meter(_eui(0x00DB, number * 4 + 2), "GSME", users[2 * gas_party + 1]["id"], since))
-        hubs.append({"chf": chf, "smets": 2, "meters": meters})
         failed = failed_every > 0 and number % failed_every == failed_every - 1
-        events.append(
-            {
-                "hub": chf,
-                "at": format_instant(start + spacing * number),
-                "outcome": "activation_failed" if failed else "activated",
-                "firmware_from": wave["firmware_from"],
-                "firmware_to": wave["firmware_to"],
-            }
-        )
-    data: dict[str, Any] = {"users": users, "hubs": hubs, "events": events}
-    if "notice_days_before" in wave:
-        data["notices"] = [{"at": format_instant(start - timedelta(days=wave["notice_days_before"]))}]
-    return data
+        event = {
+            "hub": chf,
+            "at": format_instant(start + spacing * number),
+            "outcome": "activation_failed" if failed else "activated",
+            "firmware_from": wave["firmware_from"],
+            "firmware_to": wave["firmware_to"],
+        }
+        yield {"chf": chf, "smets": 2, "meters": meters}, event
+
+
+def wave_activations(wave: Mapping[str, Any]) -> int:
+    """How many of the wave's events are successful activations (without expanding it)."""
+    failed_every = wave.get("failed_every", 0)
+    failed = wave["hubs"] // failed_every if failed_every > 0 else 0
+    return int(wave["hubs"]) - failed
+
+
+def wave_notices(wave: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The wave's one notice to all hubs, when the block asks for one."""
+    if "notice_days_before" not in wave:
+        return None
+    start = parse_instant(wave["start"])
+    return [{"at": format_instant(start - timedelta(days=wave["notice_days_before"]))}]
 
 
 def _meter(meter_id: str, meter_type: str, supplier: str, since: str) -> dict[str, Any]:

@@ -1,0 +1,274 @@
+"""Generated scenarios: draw scenarios, judge the candidate on each, shrink the first failure.
+
+The property checked on every drawn scenario is the conformance run's own: the candidate's
+output draws no finding at the failing level, and the candidate itself does not fail. Each
+example goes through `evaluation.run_case`, so the oracle (`expectations.expected_alerts`)
+and every requirement check (`checks.judge`) apply exactly as for a hand-written case.
+
+Hypothesis does the drawing and the shrinking, configured so that a run depends on its seed
+alone: no example database (examples saved by an earlier run would be replayed first), no
+deadline (a slow `cmd:` candidate must not change the search), one bug reported.
+
+Shrinking re-runs the candidate on hundreds of variants; a `cmd:` candidate costs a process
+each. So while shrinking, a scenario already judged is not run again (a third of the
+attempts repeat one), and after `Search.shrink_runs` candidate runs only the best failure
+so far still counts as failing, which lets hypothesis finish at once. Both are counted in
+runs, not seconds, so a seed still repeats a run exactly.
+
+The pytest item, the CLI and the self-tests all call `explore`; writing the shrunk scenario
+as a case file is `generated_failures.py`'s job.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.errors import Flaky
+
+from chfa_conformance.candidates import CandidateOutput
+from chfa_conformance.cases import Case, Generation
+from chfa_conformance.checks.applicability import applicable_requirements
+from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from chfa_conformance.expectations import expected_alerts
+from chfa_conformance.report import failing
+from chfa_conformance.scenario import build_scenario, no_line
+from chfa_conformance.strategies import scenarios
+
+Seed = int | str
+SHRINK_RUNS = 200
+BATCH_EXAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Search:
+    """How one exploration runs: how many examples, from which seed, what counts as failing."""
+
+    examples: int
+    seed: Seed
+    fail_on: str = "should"
+    shrink_runs: int = SHRINK_RUNS
+
+
+@dataclass(frozen=True)
+class Falsified:
+    """The minimal failing scenario hypothesis shrank to, and what the candidate did on it.
+
+    `requirements` are the ids failing at the search's level, in spec order; when the
+    candidate itself failed (crash, hang, garbage), the ids the scenario exercises.
+    """
+
+    case: Case
+    data: Mapping[str, Any]
+    result: CaseResult
+    requirements: tuple[str, ...]
+    examples_before: int
+    shrink_runs: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The outcome of one search: how much was judged, and the failure found, if any."""
+
+    generation: Generation
+    candidate: str
+    seed: Seed
+    examples: int
+    seconds: float
+    alerts: int
+    expected: int
+    applicable: frozenset[str]
+    falsified: Falsified | None
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds > 0 else 0.0
+
+    def as_case_result(self) -> CaseResult:
+        """One row for the compliance matrix and the run summary: the failure, or the whole search."""
+        if self.falsified is not None:
+            shrunk = self.falsified.result
+            return replace(shrunk, case=replace(shrunk.case, id=self.generation.id), seconds=self.seconds)
+        empty = build_scenario(self.generation.id, {"users": [], "hubs": [], "events": []}, self.generation.profile, "", no_line)
+        case = Case(
+            self.generation.id,
+            self.generation.description,
+            self.generation.requirements,
+            empty,
+            self.generation.path,
+            self.generation.line,
+        )
+        return CaseResult(case, self.candidate, (), self.applicable, None, "", self.expected, self.alerts, self.seconds)
+
+
+class _CandidateFailed(Exception):
+    """Raised inside the property when an example fails; carries the example out of hypothesis."""
+
+    def __init__(self, case: Case, data: Mapping[str, Any], result: CaseResult, requirements: tuple[str, ...]) -> None:
+        super().__init__(f"candidate failed: {', '.join(requirements) or result.error}")
+        self.case = case
+        self.data = data
+        self.result = result
+        self.requirements = requirements
+        self.key = scenario_key(data)
+
+
+@dataclass
+class _Tally:
+    """What the property saw, counted while hypothesis calls it (local to one exploration)."""
+
+    examples: int = 0
+    shrink_runs: int = 0
+    alerts: int = 0
+    expected: int = 0
+    applicable: set[str] = field(default_factory=set)
+    last_failure: _CandidateFailed | None = None
+    judged_while_shrinking: dict[str, _CandidateFailed | None] = field(default_factory=dict)
+
+    @property
+    def shrinking(self) -> bool:
+        return self.last_failure is not None
+
+    def record(self, result: CaseResult, failure: _CandidateFailed | None) -> None:
+        if not self.shrinking:
+            self.examples += 1
+            self.alerts += result.delivered_count
+            self.expected += result.expected_count
+            self.applicable |= result.applicable
+        else:
+            self.shrink_runs += 1
+        if failure is not None:
+            self.last_failure = failure
+            self.judged_while_shrinking[failure.key] = failure
+
+
+def scenario_key(data: Mapping[str, Any]) -> str:
+    """Equal scenarios, equal keys: what 'already judged' means while shrinking."""
+    return json.dumps(data, sort_keys=True)
+
+
+def hypothesis_settings(examples: int) -> settings:
+    """Settings under which a run depends on its seed alone (see the module docstring)."""
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+def scenario_id(generation: Generation, chosen_seed: Seed) -> str:
+    """The id every example of a search carries, and its saved case file keeps, so that a
+    replay hands the candidate exactly the scenario the search did."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(chosen_seed).lower()).strip("-") or "0"
+    return f"{generation.id}-seed-{slug}"
+
+
+def generated_case(generation: Generation, data: Mapping[str, Any], case_id: str) -> Case:
+    """A drawn scenario as a case; the data is copied so a candidate that alters its input
+    cannot alter what is later saved."""
+    written = copy.deepcopy(dict(data))
+    scenario = build_scenario(case_id, written, generation.profile, str(generation.path), no_line)
+    return Case(case_id, generation.description, generation.requirements, scenario, generation.path, generation.line)
+
+
+def batches(run_seed: Seed, examples: int) -> list[tuple[Seed, int]]:
+    """The hypothesis runs a search is made of: (seed, examples) each, at most BATCH_EXAMPLES.
+
+    One hypothesis run keeps a record of every example it drew (a quarter of a megabyte
+    each here), so a nightly search of 20,000 would need gigabytes; in batches, memory stays
+    that of one batch. The first batch runs on the search's own seed (a CI-sized search is
+    one batch), the others on seeds derived from it, so a seed still repeats a whole search.
+    """
+    sizes = [BATCH_EXAMPLES] * (examples // BATCH_EXAMPLES) + ([examples % BATCH_EXAMPLES] if examples % BATCH_EXAMPLES else [])
+    return [(run_seed if number == 0 else f"{run_seed}/{number}", size) for number, size in enumerate(sizes)]
+
+
+def explore(generation: Generation, run: RunSettings, search: Search) -> Exploration:
+    """Judge the candidate on up to `search.examples` drawn scenarios; shrink the first failure."""
+    tally = _Tally()
+    case_id = scenario_id(generation, search.seed)
+
+    def judge_one(data: dict[str, Any]) -> None:
+        failure = _judged_while_shrinking(data, tally, search.shrink_runs, judge) if tally.shrinking else judge(data)
+        if failure is not None:
+            raise failure
+
+    def judge(data: dict[str, Any]) -> _CandidateFailed | None:
+        case = generated_case(generation, data, case_id)
+        result = run_case(case, run)
+        failure = _failure_of(case, data, result, run, search.fail_on)
+        tally.record(result, failure)
+        return failure
+
+    started = time.perf_counter()
+    falsified: Falsified | None = None
+    for batch_seed, size in batches(search.seed, search.examples):
+        prop = seed(batch_seed)(hypothesis_settings(size)(given(scenarios(generation.profile))(judge_one)))
+        try:
+            prop()
+        except _CandidateFailed as failure:
+            falsified = _falsified(failure, tally, None)
+        except Flaky:
+            if tally.last_failure is None:
+                raise
+            note = "the candidate did not fail the same way when the scenario was run again (nondeterministic?)"
+            falsified = _falsified(tally.last_failure, tally, note)
+        if falsified is not None:
+            break
+    seconds = time.perf_counter() - started
+    return Exploration(
+        generation,
+        run.candidate.name,
+        search.seed,
+        tally.examples,
+        seconds,
+        tally.alerts,
+        tally.expected,
+        frozenset(tally.applicable),
+        falsified,
+    )
+
+
+def _judged_while_shrinking(
+    data: dict[str, Any], tally: _Tally, budget: int, judge: Callable[[dict[str, Any]], _CandidateFailed | None]
+) -> _CandidateFailed | None:
+    """The failure a scenario shows while shrinking: from memory if it was judged before; once
+    the budget is spent, only the best failure so far (the last one found) is still one."""
+    key = scenario_key(data)
+    if key in tally.judged_while_shrinking:
+        return tally.judged_while_shrinking[key]
+    best = tally.last_failure
+    if tally.shrink_runs >= budget and best is not None:
+        return best if key == best.key else None
+    failure = judge(data)
+    tally.judged_while_shrinking[key] = failure
+    return failure
+
+
+def _failure_of(case: Case, data: Mapping[str, Any], result: CaseResult, run: RunSettings, fail_on: str) -> _CandidateFailed | None:
+    """The failure this example shows, if any, with the requirement ids it is filed under."""
+    if result.error is not None:
+        exercised = applicable_requirements(case.scenario, CandidateOutput(), expected_alerts(case.scenario))
+        ids = tuple(rid for rid in run.spec.ids() if rid in exercised) or case.requirements
+        return _CandidateFailed(case, data, result, ids)
+    failed = {finding.requirement for finding in failing(result.findings, run.spec, fail_on)}
+    if not failed:
+        return None
+    return _CandidateFailed(case, data, result, tuple(rid for rid in run.spec.ids() if rid in failed))
+
+
+def _falsified(failure: _CandidateFailed, tally: _Tally, note: str | None) -> Falsified:
+    return Falsified(failure.case, failure.data, failure.result, failure.requirements, tally.examples, tally.shrink_runs, note)

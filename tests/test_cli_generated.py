@@ -1,0 +1,63 @@
+"""The CLI's generate and stream subcommands, and check on a generated entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from chfa_conformance.cli import main
+from tests.conftest import PROJECT
+
+MUTANT = "python:tests.mutants.catalogue:emit_previous_version"
+
+
+@pytest.fixture
+def small_entry(tmp_path: Path) -> Path:
+    text = (PROJECT / "cases" / "generated.yaml").read_text()
+    path = tmp_path / "generated.yaml"
+    path.write_text(re.sub(r"examples: [0-9]+", "examples: 30", text))
+    return path
+
+
+def test_generate_saves_the_shrunk_failure_and_exits_1(small_entry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "--project",
+            str(PROJECT),
+            "generate",
+            str(small_entry),
+            "--candidate",
+            MUTANT,
+            "--seed",
+            "3",
+            "--save-failures",
+            str(tmp_path / "out"),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert f"search again: chfa-conformance generate {small_entry} --seed=3 --candidate {MUTANT}" in printed
+    saved = sorted((tmp_path / "out").glob("*.yaml"))
+    assert [path.name for path in saved] == ["generated-seed-3-alert-fw-version.yaml"]
+    assert main(["--project", str(PROJECT), "check", str(saved[0]), "--candidate", MUTANT]) == 1
+    assert main(["--project", str(PROJECT), "check", str(saved[0])]) == 0
+
+
+def test_check_runs_a_generated_entry_like_a_case(small_entry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", str(PROJECT), "check", str(small_entry)]) == 0
+    assert re.search(r"generated.yaml: no failure \(30 example\(s\) in .*, seed [0-9]+\)", capsys.readouterr().out)
+
+
+def test_generate_refuses_a_file_without_a_generate_block(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", str(PROJECT), "generate", str(PROJECT / "cases" / "split-supply.yaml")]) == 2
+    assert "is not a generated-scenarios entry" in capsys.readouterr().err
+
+
+def test_stream_judges_a_wave_case_with_more_hubs(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["--project", str(PROJECT), "stream", str(PROJECT / "cases" / "pilot-wave-5000.yaml"), "--hubs", "600", "--chunk-hubs", "200"]
+    )
+    assert code == 0
+    assert "600 hub(s) in 3 chunk(s), 897 alert(s) of 897 expected" in capsys.readouterr().out
