@@ -10,7 +10,7 @@ import pytest
 from chfa_conformance.cli import main
 from tests.conftest import PROJECT
 
-MUTANT = "python:tests.mutants.catalogue:emit_previous_version"
+MUTANT = "python:tests.mutants.catalogue:emit__previous_version"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from chfa_conformance.report import failing
 from reference_impl import emit
 from tests.conftest import PROJECT, settings_for
 
-MUTANT = "python:tests.mutants.catalogue:emit_previous_version"
+MUTANT = "python:tests.mutants.catalogue:emit__previous_version"
 SEED = 20250601
 
 
@@ -139,8 +139,8 @@ def test_failure_is_saved_and_the_saved_file_replays_the_same_requirement(projec
         [
             "generated scenarios (cases/generated.yaml): candidate * failed on a drawn scenario after * example(s), seed 3; *",
             "ALERT-FW-VERSION (MUST): FirmwareVersion is not the newly active version*",
-            f"replay: pytest failures/generated-seed-3-alert-fw-version.yaml --candidate {MUTANT}",
-            f"search again: pytest --hypothesis-seed=3 cases/generated.yaml --candidate {MUTANT}",
+            f"replay: pytest failures/generated-seed-3-alert-fw-version.yaml --candidate={MUTANT}",
+            f"search again: pytest --hypothesis-seed=3 cases/generated.yaml --candidate={MUTANT}",
             "saved as: failures/generated-seed-3-alert-fw-version.yaml",
         ]
     )
@@ -172,7 +172,7 @@ def test_without_a_folder_the_failure_prints_the_shrunk_scenario(project: pytest
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"replay: pytest --hypothesis-seed=3 cases/generated.yaml --candidate {MUTANT}",
+            f"replay: pytest --hypothesis-seed=3 cases/generated.yaml --candidate={MUTANT}",
             "not saved (--save-failures DIR writes it as a case file); the shrunk scenario:",
             "    id: generated-seed-3",
             "    requirements:",

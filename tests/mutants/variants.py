@@ -77,18 +77,29 @@ def _zone(offset_hours: int, later_seconds: int) -> Any:
     return edit
 
 
-def _cdata_and_references(xml: str) -> str:
-    xml = re.sub(r"<sr:FirmwareVersion>([^<]*)</sr:FirmwareVersion>", r"<sr:FirmwareVersion><![CDATA[\1]]></sr:FirmwareVersion>", xml)
+def _cdata_version(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    """The version as a CDATA section ('<' and '&' included). Not for a carriage return: XML
+    reads a raw one as a line feed, so only a character reference can carry it."""
+    found = element(root, "FirmwareVersion")
+    if found is not None and found.text is not None and "]]>" not in found.text and "\r" not in found.text:
+        found.text = etree.CDATA(found.text)
+
+
+def _referenced_device(xml: str) -> str:
+    """DeviceID's first character as a character reference (an EUI holds no markup)."""
     return re.sub(r"<sr:DeviceID>(.)", lambda m: f"<sr:DeviceID>&#x{ord(m.group(1)):x};", xml)
 
 
-def _comment_in_version(xml: str) -> str:
-    def split(match: re.Match[str]) -> str:
-        text = match.group(1)
-        half = len(text) // 2
-        return f"<sr:FirmwareVersion>{text[:half]}<!-- split -->{text[half:]}</sr:FirmwareVersion>"
-
-    return re.sub(r"<sr:FirmwareVersion>([^<]*)</sr:FirmwareVersion>", split, xml)
+def _comment_in_version(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    """A comment splits the version's text in two; the text read around it is unchanged."""
+    found = element(root, "FirmwareVersion")
+    if found is None or not found.text:
+        return
+    text, half = found.text, len(found.text) // 2
+    found.text = text[:half]
+    comment = etree.Comment(" split ")
+    comment.tail = text[half:]
+    found.insert(0, comment)
 
 
 def without_inventory(scenario: Mapping[str, Any]) -> list[Line]:
@@ -106,8 +117,9 @@ VARIANT_EMITTERS = {
     "same-instant-other-zone": with_edited_documents(_zone(1, 0)),
     "later-instant-negative-zone": with_edited_documents(_zone(-5, 300)),
     "byte-order-mark": with_edited_text(lambda xml: "\ufeff" + xml),
-    "cdata-and-character-references": with_edited_text(_cdata_and_references),
-    "comment-inside-version": with_edited_text(_comment_in_version),
+    "cdata-version": with_edited_documents(_cdata_version),
+    "character-reference-in-device": with_edited_text(_referenced_device),
+    "comment-inside-version": with_edited_documents(_comment_in_version),
     "no-xml-declaration": with_edited_text(lambda xml: xml.split("?>", 1)[1].lstrip()),
     "no-inventory-reported": without_inventory,
 }

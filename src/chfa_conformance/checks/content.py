@@ -1,7 +1,9 @@
 """What a delivered alert says, judged against the alert it answers.
 
 Only values that are present and well-typed are judged here: a missing required element or
-a malformed value is a DUIS-SCHEMA finding already, and is not reported twice.
+a malformed value is a DUIS-SCHEMA finding already, and is not reported twice. The one
+exception is FirmwareVersion: a non-empty version of the wrong length is also not the new
+version, and the spec declares the two requirements to overlap.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _check_activation(expected: ExpectedAlert, observed: ObservedAlert, profile:
     if content.device is not None and _is_eui(content.device.value) and eui(content.device.value) != expected.device:
         yield _finding("ALERT-DEVICE", expected, observed, content.device, "DeviceID is not the activated CHF", expected.device)
     version = content.firmware_version
-    if version is not None and 1 <= len(version.value) <= 8 and version.value != expected.event.firmware_to:
+    if version is not None and version.value and version.value != expected.event.firmware_to:
         yield _finding(
             "ALERT-FW-VERSION", expected, observed, version, "FirmwareVersion is not the newly active version", expected.event.firmware_to
         )

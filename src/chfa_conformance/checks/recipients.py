@@ -95,7 +95,9 @@ def _explain_recipient(observed: ObservedAlert, hub: Hub, event: FirmwareEvent, 
     ended = all(r.end is not None and r.end <= event.at for m in meters for r in m.responsible if r.user == recipient)
     if ended:
         return _extra(
-            "RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient}'s responsibility for hub {hub.chf} ended before the activation at {at}"
+            "RECIPIENTS-ONLY-SUPPLIERS",
+            observed,
+            f"{recipient}'s responsibility for hub {hub.chf} ended at or before the activation at {at}",
         )
     return _extra(
         "RECIPIENTS-CHANGE-OF-SUPPLIER", observed, f"{recipient} became responsible for hub {hub.chf} only after the activation at {at}"
@@ -122,12 +124,18 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
 
 
 def _reported_event(observed: ObservedAlert, events: list[FirmwareEvent], window: float) -> FirmwareEvent:
-    """The event an unpaired alert reports: the one its time points at, else by version."""
+    """The event an unpaired alert reports: the one its time points at, unless another event
+    within the latency window carries the alert's version (two events seconds apart are told
+    apart by what they installed); without a time, by version."""
+    version = observed.content.firmware_version.value if observed.content and observed.content.firmware_version else None
     if observed.sent_at is not None:
-        explained = explaining_event(observed.sent_at.instant, events, window)
+        sent = observed.sent_at.instant
+        explained = explaining_event(sent, events, window)
+        nearby = [e for e in events if e.firmware_to == version and abs((sent - e.at).total_seconds()) <= window]
+        if explained is not None and explained.firmware_to != version and nearby:
+            return min(nearby, key=lambda event: abs((sent - event.at).total_seconds()))
         if explained is not None:
             return explained
-    version = observed.content.firmware_version.value if observed.content and observed.content.firmware_version else None
     return min(events, key=lambda event: (event.firmware_to != version, event.outcome != "activated", event.at))
 
 
