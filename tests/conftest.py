@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,17 @@ CASE_FILES = sorted((PROJECT / "cases").glob("*.yaml"))
 pytest_plugins = ["pytester"]
 
 RunAll = Callable[..., dict[str, CaseResult]]
+
+
+def scratch_project(pytester: pytest.Pytester, case_names: tuple[str, ...]) -> pytest.Pytester:
+    """A pytester project using this project's specs and schemas, with copies of some cases."""
+    for folder in ("specs", "schemas"):
+        (pytester.path / folder).symlink_to(PROJECT / folder)
+    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = cases\naddopts = -p chfa_conformance.pytest_plugin\n")
+    (pytester.path / "cases").mkdir()
+    for name in case_names:
+        shutil.copy(PROJECT / "cases" / f"{name}.yaml", pytester.path / "cases")
+    return pytester
 
 
 @pytest.fixture(scope="session")

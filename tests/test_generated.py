@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from chfa_conformance.evaluation import run_case
 from chfa_conformance.generation import Search, batches, explore
 from chfa_conformance.report import failing
 from reference_impl import emit
-from tests.conftest import PROJECT, settings_for
+from tests.conftest import PROJECT, scratch_project, settings_for
 
 MUTANT = "python:tests.mutants.catalogue:emit__previous_version"
 SEED = 20250601
@@ -102,14 +101,10 @@ def test_a_candidate_that_crashes_is_shrunk_to_the_scenario_that_crashes_it(gene
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A scratch project with this project's specs and schemas and a small generated entry."""
-    for folder in ("specs", "schemas"):
-        (pytester.path / folder).symlink_to(PROJECT / folder)
-    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = cases\naddopts = -p chfa_conformance.pytest_plugin\n")
-    (pytester.path / "cases").mkdir()
+    scratch_project(pytester, ("electricity-only",))
     text = (PROJECT / "cases" / "generated.yaml").read_text()
     text = re.sub(r"examples: [0-9]+", "examples: 60", text).replace("thorough_examples: 60", "thorough_examples: 90")
     (pytester.path / "cases" / "generated.yaml").write_text(text)
-    shutil.copy(PROJECT / "cases" / "electricity-only.yaml", pytester.path / "cases")
     return pytester
 
 

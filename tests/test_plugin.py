@@ -9,20 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, scratch_project
 from tests.signing_keys import Signer
 
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A scratch project using this project's specs and schemas, with two cases."""
-    for folder in ("specs", "schemas"):
-        (pytester.path / folder).symlink_to(PROJECT / folder)
-    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = cases\naddopts = -p chfa_conformance.pytest_plugin\n")
-    (pytester.path / "cases").mkdir()
-    for name in ("electricity-only", "two-activations-one-hub"):
-        shutil.copy(PROJECT / "cases" / f"{name}.yaml", pytester.path / "cases")
-    return pytester
+    return scratch_project(pytester, ("electricity-only", "two-activations-one-hub"))
 
 
 def _mutant_in(project: pytest.Pytester) -> str:
