@@ -22,7 +22,8 @@ from chfa_conformance.generation import hypothesis_settings
 from chfa_conformance.instants import parse_instant
 from chfa_conformance.scenario import Hub, Scenario, build_scenario, no_line
 from chfa_conformance.specs import Spec
-from chfa_conformance.strategies import format_eui, scenarios, write_instant
+from chfa_conformance.strategies import scenarios
+from chfa_conformance.values import format_eui, write_instant
 from chfa_conformance.yaml_source import parse_yaml
 from tests.conftest import PROJECT
 

@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
 from chfa_conformance.scenario import PROTOCOL_VERSION, SUPPLIER_ROLE_FOR_METER
 from chfa_conformance.specs import Profile
+from chfa_conformance.values import EUI_MAX, ZONES, firmware_versions, format_eui, integers, write_instant
 
-EUI_MAX = 2**64 - 1
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 MIN_EVENT_GAP = timedelta(hours=1)
 MAX_HUBS = 6  # hubs per mixed inventory: each may be of another kind, so one example covers several
@@ -60,79 +59,12 @@ EVENT_PATTERNS: tuple[tuple[str, ...], ...] = (
 REGISTRATION_PATTERNS = ("steady", "change-of-supplier", "lost-before", "gained", "none")
 NON_SUPPLIER_ROLES = ("export_supplier", "electricity_network_operator", "gas_network_operator", "registered_supplier_agent", "other")
 SUPPLIER_PARTY_SLOTS = 4
-# minutes east of UTC; None is written "Z". UTC first, so shrinking lands on the plain form.
-ZONES: tuple[int | None, ...] = (None, 0, 60, -300, 330, 840, -720)
-_XML_FORBIDDEN = "".join(chr(code) for code in range(0x20) if chr(code) not in "\t\n\r") + "\ufffe\uffff"
 
 WAVE_SHARE = 3  # one draw in three is a rollout wave (hypothesis takes the branch less often than that)
 VERSION_CHANGE_OFFSETS_US = (0, -1, 1, -1_000_000, 1_000_000)
 SIX_HOURS_US = 6 * 3600 * 10**6
 
 Draw = st.DrawFn
-
-
-# --- identifiers and text -------------------------------------------------------------
-#
-# Strategy objects are built once and reused (functools.cache): hypothesis validates each new
-# strategy object, and building fresh ones for every draw made generation ten times slower.
-
-
-def format_eui(number: int, upper: bool = True) -> str:
-    """An EUI-64 written as eight hyphen-separated hex pairs, in the given letter case."""
-    raw = f"{number:016X}" if upper else f"{number:016x}"
-    return "-".join(raw[i : i + 2] for i in range(0, 16, 2))
-
-
-def eui_spellings(number: int) -> st.SearchStrategy[str]:
-    """One way of writing this EUI: upper case (what shrinking prefers) or lower case."""
-    return st.builds(_spelled, st.just(number), _integers(0, 1))
-
-
-def euis() -> st.SearchStrategy[str]:
-    """Any EUI-64, in either letter case."""
-    return st.builds(_spelled, _integers(0, EUI_MAX), _integers(0, 1))
-
-
-def _spelled(number: int, lower: int) -> str:
-    return format_eui(number, upper=not lower)
-
-
-@cache
-def _integers(low: int, high: int) -> st.SearchStrategy[int]:
-    return st.integers(low, high)
-
-
-@cache
-def xml_characters() -> st.SearchStrategy[str]:
-    """Any character XML 1.0 text can carry and JSON and YAML can round-trip.
-
-    That excludes the C0 controls other than tab, line feed and carriage return, surrogate
-    code points (no UTF-8 encoding exists for them) and U+FFFE/U+FFFF.
-    """
-    return st.characters(exclude_categories=["Cs"], exclude_characters=_XML_FORBIDDEN)
-
-
-@cache
-def firmware_versions() -> st.SearchStrategy[str]:
-    """A FirmwareVersion: any xs:string of 1 to 8 characters XML can carry.
-
-    Hex-like versions come first (what shrinking lands on), then printable ASCII with spaces
-    and punctuation, versions with leading or trailing whitespace, and any XML text at all
-    (non-ASCII letters, symbols, tabs, line breaks, characters outside the BMP). A DSP must
-    carry each unaltered.
-    """
-    printable = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
-    padded = st.tuples(
-        st.sampled_from((" ", "\t", "  ", "\n")),
-        st.text(alphabet=printable, min_size=1, max_size=4),
-        st.sampled_from(("", " ", "\r\n")),
-    ).map("".join)
-    return st.one_of(
-        st.text(alphabet="0123456789ABCDEF", min_size=1, max_size=8),
-        st.text(alphabet=printable, min_size=1, max_size=8),
-        padded,
-        st.text(alphabet=xml_characters(), min_size=1, max_size=8),
-    )
 
 
 def _new_version(draw: Draw, old: str) -> str:
@@ -144,43 +76,20 @@ def _new_version(draw: Draw, old: str) -> str:
     return "1" if old == "0" else "0"
 
 
-def instant_spellings(instant: datetime) -> st.SearchStrategy[str]:
-    """One way of writing this instant: 'Z' or a numeric zone, with the fraction it has."""
-    return _zones().map(lambda zone: write_instant(instant, zone))
-
-
-@cache
-def _zones() -> st.SearchStrategy[int | None]:
-    return st.sampled_from(ZONES)
-
-
-def write_instant(instant: datetime, zone_minutes: int | None) -> str:
-    """The instant as an xs:dateTime in the given zone (None: UTC written 'Z')."""
-    local = instant.astimezone(timezone(timedelta(minutes=zone_minutes or 0)))
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    if local.microsecond:
-        text += "." + f"{local.microsecond:06d}".rstrip("0")
-    if zone_minutes is None:
-        return text + "Z"
-    sign = "-" if zone_minutes < 0 else "+"
-    hours, minutes = divmod(abs(zone_minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
-
-
 def _pick(draw: Draw, options: tuple[Any, ...]) -> Any:
     """One of `options`, the first preferred by shrinking."""
-    return options[draw(_integers(0, len(options) - 1))]
+    return options[draw(integers(0, len(options) - 1))]
 
 
 def _microseconds(draw: Draw) -> int:
     """Usually none, sometimes any: instants with and without a fraction."""
-    return 0 if draw(_integers(0, 3)) else int(draw(_integers(1, 999_999)))
+    return 0 if draw(integers(0, 3)) else int(draw(integers(1, 999_999)))
 
 
 def _shuffled(draw: Draw, items: list[Any]) -> list[Any]:
     """The items in a drawn order; shrinking heads for the order given."""
     rest = list(items)
-    return [rest.pop(draw(_integers(0, len(rest) - 1))) for _ in range(len(items))]
+    return [rest.pop(draw(integers(0, len(rest) - 1))) for _ in range(len(items))]
 
 
 # --- the inventory being drawn --------------------------------------------------------
@@ -200,7 +109,7 @@ class _Spelling:
 
     @classmethod
     def drawn(cls, draw: Draw) -> _Spelling:
-        number = draw(_integers(0, 2**32 - 1))
+        number = draw(integers(0, 2**32 - 1))
         return cls(random.Random(number) if number else None)  # noqa: S311 - spelling choices, not secrets
 
     def eui(self, number: int) -> str:
@@ -227,7 +136,7 @@ class _Inventory:
 
     def new_eui(self, draw: Draw) -> int:
         """A drawn EUI number not used yet in this scenario (collisions step to the next)."""
-        number: int = draw(_integers(0, EUI_MAX))
+        number: int = draw(integers(0, EUI_MAX))
         while number in self.used:
             number = (number + 1) % (EUI_MAX + 1)
         self.used.add(number)
@@ -270,14 +179,14 @@ def _draw_events(draw: Draw, spelling: _Spelling, chf: int, start: datetime) -> 
     # the known patterns first: the simplest hub (what hypothesis' early examples grow from,
     # and what shrinking heads for) has one activation, so it is judged on an alert
     outcomes = (
-        _pick(draw, EVENT_PATTERNS) if draw(_integers(0, 2)) < 2 else tuple(_pick(draw, OUTCOMES) for _ in range(draw(_integers(0, 4))))
+        _pick(draw, EVENT_PATTERNS) if draw(integers(0, 2)) < 2 else tuple(_pick(draw, OUTCOMES) for _ in range(draw(integers(0, 4))))
     )
     current: str = draw(firmware_versions())
     at = start
     events = []
     for index, outcome in enumerate(outcomes):
         if index:
-            at += MIN_EVENT_GAP + timedelta(seconds=draw(_integers(0, 7 * 86_400)), microseconds=_microseconds(draw))
+            at += MIN_EVENT_GAP + timedelta(seconds=draw(integers(0, 7 * 86_400)), microseconds=_microseconds(draw))
         new = _new_version(draw, current)
         event: dict[str, Any] = {
             "hub": spelling.eui(chf),
@@ -310,10 +219,10 @@ def _registrations(draw: Draw, inventory: _Inventory, role: str, party: int, anc
     a second either side) drawn often; `lost-before` ends the supplier's responsibility with
     no successor, `gained` starts it only then, `none` leaves the meter without a supplier.
     """
-    pattern = _pick(draw, REGISTRATION_PATTERNS) if inventory.varied_registrations or draw(_integers(0, 7)) == 7 else "steady"
+    pattern = _pick(draw, REGISTRATION_PATTERNS) if inventory.varied_registrations or draw(integers(0, 7)) == 7 else "steady"
     anchor: datetime = _pick(draw, tuple(anchors))
-    since = anchor - timedelta(days=draw(_integers(1, 800)))
-    offset = _pick(draw, VERSION_CHANGE_OFFSETS_US) if draw(_integers(0, 1)) else draw(_integers(-SIX_HOURS_US, SIX_HOURS_US))
+    since = anchor - timedelta(days=draw(integers(1, 800)))
+    offset = _pick(draw, VERSION_CHANGE_OFFSETS_US) if draw(integers(0, 1)) else draw(integers(-SIX_HOURS_US, SIX_HOURS_US))
     switch = anchor + timedelta(microseconds=offset)
     supplier = inventory.user(draw, role, party)
     if pattern == "steady":
@@ -344,18 +253,18 @@ def _meter(
         "commissioned": commissioned,
         "responsible": _registrations(draw, inventory, SUPPLIER_ROLE_FOR_METER[meter_type], party, anchors),
     }
-    others = {(_pick(draw, NON_SUPPLIER_ROLES), draw(_integers(0, 1))) for _ in range(draw(_integers(0, 2)))}
+    others = {(_pick(draw, NON_SUPPLIER_ROLES), draw(integers(0, 1))) for _ in range(draw(integers(0, 2)))}
     if others:
         meter["other_parties"] = [inventory.spelling.eui(inventory.user(draw, role, slot)) for role, slot in sorted(others)]
     return meter
 
 
 def _party(draw: Draw) -> int:
-    return int(draw(_integers(0, SUPPLIER_PARTY_SLOTS - 1)))
+    return int(draw(integers(0, SUPPLIER_PARTY_SLOTS - 1)))
 
 
 def _other_party(draw: Draw, party: int) -> int:
-    return (party + int(draw(_integers(1, SUPPLIER_PARTY_SLOTS - 1)))) % SUPPLIER_PARTY_SLOTS
+    return (party + int(draw(integers(1, SUPPLIER_PARTY_SLOTS - 1)))) % SUPPLIER_PARTY_SLOTS
 
 
 def _meters_of_kind(draw: Draw, inventory: _Inventory, kind: str, anchors: list[datetime]) -> list[dict[str, Any]]:
@@ -371,11 +280,11 @@ def _meters_of_kind(draw: Draw, inventory: _Inventory, kind: str, anchors: list[
         return [_meter(draw, inventory, "ESME", party, anchors), _meter(draw, inventory, "GSME", _other_party(draw, party), anchors)]
     if kind == "no-meters":
         return []
-    count = draw(_integers(1, 2)) if kind == "uncommissioned" else draw(_integers(2, 4))
+    count = draw(integers(1, 2)) if kind == "uncommissioned" else draw(integers(2, 4))
     found = []
     for _ in range(count):
         meter_type = _pick(draw, ("ESME", "GSME"))
-        commissioned = kind != "uncommissioned" and draw(_integers(0, 3)) != 3
+        commissioned = kind != "uncommissioned" and draw(integers(0, 3)) != 3
         found.append(_meter(draw, inventory, meter_type, _party(draw), anchors, commissioned))
     return found
 
@@ -383,8 +292,8 @@ def _meters_of_kind(draw: Draw, inventory: _Inventory, kind: str, anchors: list[
 def _hub(draw: Draw, inventory: _Inventory, kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One hub of the given supply kind (SMETS2, now and then SMETS1) and its events."""
     chf = inventory.new_eui(draw)
-    smets = 1 if draw(_integers(0, SMETS1_SHARE - 1)) == SMETS1_SHARE - 1 else 2
-    start = BASE + timedelta(seconds=draw(_integers(0, 30 * 86_400)), microseconds=_microseconds(draw))
+    smets = 1 if draw(integers(0, SMETS1_SHARE - 1)) == SMETS1_SHARE - 1 else 2
+    start = BASE + timedelta(seconds=draw(integers(0, 30 * 86_400)), microseconds=_microseconds(draw))
     events = _draw_events(draw, inventory.spelling, chf, start)
     anchors = _event_times(events) or [start]
     hub = {"chf": inventory.spelling.eui(chf), "smets": smets, "meters": _meters_of_kind(draw, inventory, kind, anchors)}
@@ -405,7 +314,7 @@ def _notices(
     lead = timedelta(days=profile.notice_days)
 
     def notice_before(first: datetime) -> str:
-        return spelling.instant(first - lead - timedelta(seconds=draw(_integers(0, 3 * 86_400))))
+        return spelling.instant(first - lead - timedelta(seconds=draw(integers(0, 3 * 86_400))))
 
     if style == "one-for-all":
         return [{"at": notice_before(min(min(times) for _, times in timed))}]
@@ -469,12 +378,12 @@ def _draw_wave(draw: Draw, profile: Profile) -> dict[str, Any]:
     # three waves in four reach a rollout's size; the fourth, where shrinking heads, may have
     # any fewer activations, down to none, so a failure met in a wave can shrink to one hub
     rollout = profile.rollout_min_activations
-    activations = draw(_integers(rollout, rollout + 15)) if draw(_integers(0, 3)) else draw(_integers(0, max(rollout - 1, 0)))
-    outcomes = _shuffled(draw, ["activated"] * activations + ["activation_failed"] * draw(_integers(0, 3)))
+    activations = draw(integers(rollout, rollout + 15)) if draw(integers(0, 3)) else draw(integers(0, max(rollout - 1, 0)))
+    outcomes = _shuffled(draw, ["activated"] * activations + ["activation_failed"] * draw(integers(0, 3)))
     old: str = draw(firmware_versions())
     new = _new_version(draw, old)
-    start = BASE + timedelta(seconds=draw(_integers(0, 86_400)))
-    spacing = timedelta(seconds=draw(_integers(1, 30)))
+    start = BASE + timedelta(seconds=draw(integers(0, 86_400)))
+    spacing = timedelta(seconds=draw(integers(1, 30)))
     built: Built = []
     for position, outcome in enumerate(outcomes):
         chf = inventory.new_eui(draw)
@@ -491,7 +400,7 @@ def _draw_wave(draw: Draw, profile: Profile) -> dict[str, Any]:
 def scenarios(draw: Draw, profile: Profile) -> dict[str, Any]:
     """A whole scenario as a case file holds it (users, hubs, events, notices): usually a small
     mixed inventory, one time in WAVE_SHARE a rollout wave (shrinking heads for the former)."""
-    if draw(_integers(0, WAVE_SHARE - 1)) == WAVE_SHARE - 1:
+    if draw(integers(0, WAVE_SHARE - 1)) == WAVE_SHARE - 1:
         return _draw_wave(draw, profile)
     return _draw_inventory(draw, profile)
 
