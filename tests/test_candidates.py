@@ -117,6 +117,31 @@ def test_candidate_spellings_are_checked(spelling: str, problem: str) -> None:
         make_candidate(spelling)
 
 
+_EMIT = "\ndef emit(scenario):\n    return []\n"
+IMPORT_MISBEHAVIOURS = {
+    "exits_hard": ("import os\nos._exit(0)" + _EMIT, "importing exits_hard ended its process (exit status 0)"),
+    "exits_softly": ("import sys\nsys.exit(0)" + _EMIT, "importing exits_softly raised SystemExit: 0"),
+    "hangs": ("import time\ntime.sleep(60)" + _EMIT, "importing hangs did not finish within 2s"),
+    "raises": ("raise RuntimeError('vendor bug')" + _EMIT, "importing raises raised RuntimeError: vendor bug"),
+    "lacks_emit": ("def emitter(scenario):\n    return []\n", "lacks_emit has no function emit"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(IMPORT_MISBEHAVIOURS))
+def test_a_module_that_misbehaves_while_imported_is_refused_at_set_up(module: str, tmp_path: Path) -> None:
+    body, problem = IMPORT_MISBEHAVIOURS[module]
+    (tmp_path / f"{module}.py").write_text(body)
+    with pytest.raises(ValueError, match=r"^python candidate: ") as raised:
+        make_candidate(f"python:{module}:emit", tmp_path, import_timeout_seconds=2.0)
+    assert problem in str(raised.value)
+    assert module not in sys.modules  # the suite's own process never ran the vendor's module
+
+
+def test_an_unclosed_quote_in_a_command_line_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"""cmd: candidate 'cmd:"unterminated' is not a valid command line \(No closing quotation\)"""):
+        make_candidate('cmd:"unterminated')
+
+
 @pytest.mark.parametrize(
     "output, count, first_over",
     [

@@ -1,6 +1,6 @@
 """Candidate adapters: hand a scenario to a DSP build and collect what it delivers.
 
-`reference` (the embedded emitter), `python:module:function` (in process) and
+`reference` (the embedded emitter), `python:module:function` (in a forked child) and
 `cmd:<command line>` (any language: scenario JSON on stdin, JSON lines on stdout) all end
 in the same CandidateOutput. A candidate that hangs, crashes, exits non-zero, floods its
 output or prints something that is not a protocol line yields an output with `error` set,
@@ -10,14 +10,12 @@ so its case fails with that message and the run goes on.
 from __future__ import annotations
 
 import copy
-import importlib
 import itertools
 import json
 import os
 import shlex
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -211,8 +209,8 @@ def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> Candid
         if not raw.strip():
             continue
         try:
-            line = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            line = json.loads(raw, object_pairs_hook=object_without_repeated_keys)
+        except (ValueError, RecursionError) as exc:  # ValueError: JSON syntax, UTF-8, repeated keys, a 5,000-digit number
             shown = raw[:80].decode("utf-8", errors="replace")
             return CandidateOutput(error=f"candidate {name} output line {number} is not JSON ({exc}): {shown!r}", stderr=stderr)
         lines.append(line)
@@ -231,6 +229,15 @@ def _line_shape(stream: Any) -> tuple[int, int | None]:
         count += len(lengths) - 1
         current = lengths[-1]
     return count + (1 if current else 0), over
+
+
+def object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: a line saying two things is refused, not read last-wins."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        repeated = sorted({key for key, _ in pairs if sum(1 for other, _ in pairs if other == key) > 1})
+        raise ValueError(f"repeated key {repeated[0]!r}")
+    return result
 
 
 def collect_lines(lines: Iterable[Any], name: str) -> CandidateOutput:
@@ -271,38 +278,28 @@ def _line_problem(line: Any) -> str | None:
     return f"has keys {sorted(map(str, line))}; expected recipient+xml or inventory"
 
 
-def make_candidate(spec: str, cwd: Path | None = None) -> Candidate:
+def make_candidate(spec: str, cwd: Path | None = None, import_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Candidate:
     """Build a candidate from its command-line spelling (see README, 'Plugging in a candidate')."""
     if spec == "reference":
         return PythonCandidate("reference", reference_emit)
     if spec.startswith("python:"):
-        search_path = (str(cwd),) if cwd is not None else ()
         target = spec.removeprefix("python:")
-        _check_importable(target, search_path)
-        from chfa_conformance.isolated import IsolatedPythonCandidate  # noqa: PLC0415 - it builds on this module
+        module_name, _, function_name = target.partition(":")
+        if not module_name or not function_name:
+            raise ValueError(f"python candidate {target!r} must be module:function")
+        from chfa_conformance.isolated import IsolatedPythonCandidate, import_problem  # noqa: PLC0415 - it builds on this module
 
+        search_path = (str(cwd),) if cwd is not None else ()
+        problem = import_problem(target, search_path, import_timeout_seconds)
+        if problem is not None:
+            raise ValueError(f"python candidate: {problem}")
         return IsolatedPythonCandidate(spec, target, search_path)
     if spec.startswith("cmd:"):
-        argv = tuple(shlex.split(spec.removeprefix("cmd:")))
+        try:
+            argv = tuple(shlex.split(spec.removeprefix("cmd:")))
+        except ValueError as exc:
+            raise ValueError(f"cmd: candidate {spec!r} is not a valid command line ({exc})") from exc
         if not argv:
             raise ValueError('cmd: needs a command line, e.g. cmd:"python -m reference_impl"')
         return CommandCandidate(spec, argv, cwd)
     raise ValueError(f'unknown candidate {spec!r}: use reference, python:module:function or cmd:"command line"')
-
-
-def _check_importable(target: str, search_path: tuple[str, ...]) -> None:
-    """Fail at start-up, not in every case, when the function cannot be found."""
-    module_name, _, function_name = target.partition(":")
-    if not module_name or not function_name:
-        raise ValueError(f"python candidate {target!r} must be module:function")
-    added = [entry for entry in search_path if entry not in sys.path]
-    sys.path.extend(added)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"python candidate: cannot import {module_name}: {exc}") from exc
-    finally:
-        for entry in added:
-            sys.path.remove(entry)
-    if not callable(getattr(module, function_name, None)):
-        raise ValueError(f"python candidate: {module_name} has no function {function_name}")

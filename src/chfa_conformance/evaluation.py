@@ -90,4 +90,4 @@ def build_settings(
     schemas.compile_all()
     limits = Limits() if timeout_seconds is None else Limits(timeout_seconds=timeout_seconds)
     certificates = load_certificates(dsp_certs)
-    return RunSettings(spec, schemas, make_candidate(candidate, cwd=project), limits, schemas_dir, certificates)
+    return RunSettings(spec, schemas, make_candidate(candidate, project, limits.timeout_seconds), limits, schemas_dir, certificates)

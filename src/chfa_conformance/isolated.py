@@ -5,8 +5,9 @@ process, so whatever it does (loop for ever, flood output, eat memory, call os._
 change the scenario it is given) ends as that case's failure: the time limit kills it, the
 line and byte limits stop reading it, an address-space limit contains its memory, and a
 missing end-of-output marker reveals an early exit. Forking (not spawning a fresh
-interpreter) keeps the cost to milliseconds per case; the module is imported before the
-fork, when the candidate is set up.
+interpreter) keeps the cost to milliseconds per case. The suite's own process never imports
+the vendor's module: a module that exits, hangs or raises SystemExit while being imported
+would take the run down with it, so the set-up check imports it in a child as well.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines
+from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines, object_without_repeated_keys
 
 MAX_CHILD_ADDRESS_SPACE = 4 * 1024**3
 _LINE, _ERROR, _DONE = b"L", b"E", b"D"
@@ -83,11 +84,53 @@ def _collect(receiver: Connection, child: Any, name: str, limits: Limits) -> Can
     return _lines(raw, name)
 
 
+def import_problem(target: str, search_path: tuple[str, ...], timeout_seconds: float) -> str | None:
+    """Why `module:function` cannot be used as a candidate, found by importing it in a child; None if it can."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_probe, args=(target, search_path, sender), name=f"import {target}", daemon=True)
+    child.start()
+    sender.close()
+    module_name = target.partition(":")[0]
+    try:
+        if not receiver.poll(timeout_seconds):
+            return f"importing {module_name} did not finish within {timeout_seconds:g}s"
+        try:
+            problem = receiver.recv_bytes(64 * 1024).decode("utf-8", errors="replace")
+        except (EOFError, OSError):
+            child.join(5)
+            return f"importing {module_name} ended its process (exit status {child.exitcode})"
+        return problem or None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+
+
+def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> None:
+    """In the child: import the module and find the function; send "" or the problem."""
+    module_name, _, function_name = target.partition(":")
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
+        sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
+        module = importlib.import_module(module_name)
+        found = callable(getattr(module, function_name, None))
+        sender.send_bytes(b"" if found else f"{module_name} has no function {function_name}".encode())
+    except ImportError as exc:
+        sender.send_bytes(f"cannot import {module_name}: {exc}".encode("utf-8", errors="replace"))
+    except BaseException as exc:  # noqa: BLE001 - whatever the module does while importing is its problem, reported
+        with contextlib.suppress(OSError):
+            sender.send_bytes(f"importing {module_name} raised {type(exc).__name__}: {exc}".encode("utf-8", errors="replace"))
+    finally:
+        sender.close()
+
+
 def _lines(raw: list[bytes], name: str) -> CandidateOutput:
     lines = []
     for number, body in enumerate(raw, start=1):
         try:
-            lines.append(json.loads(body))
+            lines.append(json.loads(body, object_pairs_hook=object_without_repeated_keys))
         except (ValueError, RecursionError) as exc:
             return CandidateOutput(error=f"candidate {name} output line {number} cannot be read back ({exc})")
     return collect_lines(lines, name)

@@ -277,6 +277,18 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ),
     Behaviour("non-json-line", "writes a line that is not JSON", "print('hello, I am not JSON')", "output line 1 is not JSON"),
     Behaviour(
+        "hundred-thousand-digit-number",
+        "a recipient written as a 100,000-digit number (over Python's integer-conversion limit)",
+        "print('{\"recipient\": ' + '9' * 100000 + ', \"xml\": \"<a/>\"}')",
+        "output line 1 is not JSON (Exceeds the limit",
+    ),
+    Behaviour(
+        "repeated-key",
+        "a line naming two recipients: refused, not read last-wins",
+        'print(\'{"recipient": "a", "recipient": "' + SUPPLIER + '", "xml": "<a/>"}\')',
+        "output line 1 is not JSON (repeated key 'recipient')",
+    ),
+    Behaviour(
         "lone-surrogate-recipient",
         "a recipient holding a lone surrogate (not encodable text)",
         "print(json.dumps({'recipient': '\\udcff', 'xml': '<a/>'}))",
