@@ -10,7 +10,8 @@ import pytest
 from chfa_conformance.cases import Case, load_case
 from chfa_conformance.errors import SourceError
 from chfa_conformance.evaluation import CaseResult
-from chfa_conformance.specs import Spec
+from chfa_conformance.findings import JUDGED_REQUIREMENTS
+from chfa_conformance.specs import Spec, load_spec
 from chfa_conformance.yaml_source import load_yaml
 from tests.conftest import PROJECT
 
@@ -39,6 +40,30 @@ def test_every_requirement_is_judged_somewhere_in_the_checks(spec: Spec) -> None
     used = set(re.findall(r'"([A-Z][A-Z0-9]+-[A-Z0-9-]+)"', source))
     assert used - set(spec.ids()) == set(), "checks report ids the spec does not define"
     assert set(spec.ids()) - reported == NOT_YET_CHECKED
+    assert reported == JUDGED_REQUIREMENTS, "findings.JUDGED_REQUIREMENTS must list exactly the ids the checks report"
+
+
+def _spec_folder(tmp_path: Path, requirements: str) -> Path:
+    for name in ("profile.yaml", "spec-files.schema.json"):
+        (tmp_path / name).write_bytes((PROJECT / "specs" / name).read_bytes())
+    (tmp_path / "requirements.yaml").write_text(requirements)
+    return tmp_path
+
+
+def test_a_spec_without_a_judged_requirement_stops_with_one_line(tmp_path: Path) -> None:
+    text = (PROJECT / "specs" / "requirements.yaml").read_text()
+    start = text.index("  - id: ALERT-LATENCY")
+    without = text[:start] + text[text.index("  - id: ", start + 1) :]
+    with pytest.raises(SourceError, match=r"requirements.yaml: has no entry for ALERT-LATENCY, which the checks judge$"):
+        load_spec(_spec_folder(tmp_path, without))
+
+
+def test_a_spec_entry_no_check_judges_stops_with_its_line(tmp_path: Path) -> None:
+    text = (PROJECT / "specs" / "requirements.yaml").read_text()
+    extra = "\n  - id: PRIVACY-NOTICE\n    level: MAY\n    scope: provider\n    summary: Not judged by any check.\n    source: s.1\n"
+    lines = (text.rstrip("\n") + "\n").count("\n") + 2
+    with pytest.raises(SourceError, match=rf"requirements.yaml:{lines}: no check judges requirement PRIVACY-NOTICE"):
+        load_spec(_spec_folder(tmp_path, text.rstrip("\n") + "\n" + extra))
 
 
 def test_cases_exercise_every_requirement(spec: Spec, cases: list[Case]) -> None:

@@ -4,6 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+JUDGED_REQUIREMENTS = frozenset(
+    {
+        "ALERT-CODE",
+        "ALERT-DEVICE",
+        "ALERT-FW-VERSION",
+        "ALERT-LATENCY",
+        "ALERT-NO-RECIPIENT",
+        "ALERT-NOT-ON-FAILURE",
+        "ALERT-ONCE",
+        "ALERT-TRIGGER",
+        "DUIS-SCHEMA",
+        "DUIS-VERSION",
+        "HEADER-IDS",
+        "HEADER-TIME",
+        "NOTICE-7-DAYS",
+        "RECIPIENTS-CHANGE-OF-SUPPLIER",
+        "RECIPIENTS-ONLY-SUPPLIERS",
+        "RECIPIENTS-RESPONSIBLE",
+        "RECIPIENTS-SPLIT",
+        "ROLLOUT-SCALE",
+        "SIGNED",
+        "SMETS2-ONLY",
+        "SMI-CONSISTENT",
+    }
+)
+"""Every id a check in this engine can report. The spec must hold exactly these: a judged id without its
+entry would crash the report, and an entry no check judges would always pass."""
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chfa_conformance.errors import SourceError
+from chfa_conformance.findings import JUDGED_REQUIREMENTS
 from chfa_conformance.yaml_source import YamlDocument, check_against_schema, load_yaml
 
 Level = Literal["MUST", "SHOULD", "MAY"]
@@ -158,7 +159,18 @@ def _requirements_from(document: YamlDocument) -> tuple[Requirement, ...]:
             if other not in seen:
                 line = document.line_of(("requirements", index, "overlaps"))
                 raise SourceError(document.path, line, f"{requirement.id} overlaps unknown requirement id {other}")
+    _check_judged(document, seen)
     return tuple(requirements)
+
+
+def _check_judged(document: YamlDocument, ids: set[str]) -> None:
+    missing = sorted(JUDGED_REQUIREMENTS - ids)
+    if missing:
+        raise SourceError(document.path, None, f"has no entry for {', '.join(missing)}, which the checks judge")
+    for index, item in enumerate(document.data["requirements"]):
+        if item["id"] not in JUDGED_REQUIREMENTS:
+            line = document.line_of(("requirements", index, "id"))
+            raise SourceError(document.path, line, f"no check judges requirement {item['id']}: add its check and mutant first")
 
 
 def _profile_from(document: YamlDocument) -> Profile:
