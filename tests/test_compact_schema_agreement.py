@@ -108,6 +108,9 @@ CORRUPTIONS: dict[str, Corruption] = {
     "no-ResponseDateTime": _remove("ResponseDateTime"),
     "date-not-a-date": _set_text("ResponseDateTime", "yesterday"),
     "date-without-zone": _set_text("ResponseDateTime", "2025-06-01T10:00:02"),
+    "date-padded-with-white-space": _set_text("ResponseDateTime", "\n  2025-06-01T10:00:02Z \n"),  # valid: collapsed
+    "date-padded-without-zone": _set_text("ResponseDateTime", " 2025-06-01T10:00:02 "),
+    "date-padded-not-a-date": _set_text("ResponseDateTime", " 2025-13-01T10:00:02Z"),
     "date-other-offset": _set_text("ResponseDateTime", "2025-06-01T11:00:02+01:00"),
     "device-short": _set_text("DeviceID", "00-11"),
     "device-lowercase": _set_text("DeviceID", "00-db-12-34-56-78-90-a0"),

@@ -56,6 +56,15 @@ def test_validate_gives_the_schema_verdict_of_each_dccboxed_message(
     assert _run(["validate", *valid, "--duis-xsd", str(official_duis)], capsys)[0] == 0
 
 
+def test_without_official_schemas_a_response_message_is_not_covered_not_invalid(
+    messages: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The compact schemas describe the alert only: a DUIS response is outside them, not wrong."""
+    code, verdicts, _ = _run(["validate", *map(str, messages)], capsys)
+    assert verdicts == {name: "refused" if verdict == "refused" else "not-covered" for name, verdict in SCHEMA_VERDICTS.items()}
+    assert code == 1
+
+
 def test_the_54_inventory_response_is_valid_for_duis_54_only(
     tmp_path: Path, official_duis: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

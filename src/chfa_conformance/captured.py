@@ -66,7 +66,7 @@ def validate_file(path: Path, schemas: SchemaSet) -> FileVerdict:
     verdict = schemas.validate(root, version)
     if verdict.valid:
         return FileVerdict(str(path), "valid", f"schemaVersion {version}, {schemas.description}")
-    kind = "no-schema" if verdict.schema_missing else "schema-invalid"
+    kind = "no-schema" if verdict.schema_missing else "not-covered" if verdict.not_covered else "schema-invalid"
     return FileVerdict(str(path), kind, "; ".join(_shortened(error) for error in verdict.errors))
 
 

@@ -9,9 +9,11 @@ anything else. A missing import fails the load (fail closed), never a warning.
 
 from __future__ import annotations
 
+import copy as copy_module
 import functools
 import re
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,6 +30,8 @@ _OFFICIAL_NAME = re.compile(r"DUIS Schema V(?P<version>[0-9]+\.[0-9]+)(?P<letter
 COMPACT_WITH_ALERT = "chfa-alert.xsd"
 COMPACT_WITHOUT_ALERT = "chfa-alert-pre-5.1.xsd"
 MAX_ERRORS_SHOWN = 3
+_DATE_TYPES = frozenset({"dateTime", "date", "time", "duration", "gYear", "gYearMonth", "gMonth", "gMonthDay", "gDay"})
+_XML_SPACE = " \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class SchemaVerdict:
     valid: bool
     errors: tuple[str, ...] = ()
     schema_missing: bool = False
+    not_covered: bool = False  # a DUIS message of a kind the schema set does not describe (compact: alerts only)
 
 
 @functools.lru_cache(maxsize=256)
@@ -56,7 +61,8 @@ class SchemaSet:
     description: str
     files: dict[Decimal, Path]
     folder: Path
-    _compiled: dict[Decimal, etree.XMLSchema] = field(default_factory=dict)
+    alerts_only: bool = False
+    _compiled: dict[Decimal, CompiledSchema] = field(default_factory=dict)
 
     def versions(self) -> list[Decimal]:
         return sorted(self.files)
@@ -69,14 +75,20 @@ class SchemaSet:
             known = ", ".join(str(version) for version in self.versions())
             reason = f"no schema for schemaVersion {schema_version} in {self.description} (has {known})"
             return SchemaVerdict(False, (reason,), schema_missing=True)
+        if self.alerts_only and (body := _body_name(root)) not in (None, "DCCAlertMessage"):
+            reason = (
+                f"a {body} is not an alert: the {self.description} describe DCCAlertMessage only; "
+                "the official ones (--duis-xsd DIR) describe every DUIS message"
+            )
+            return SchemaVerdict(False, (reason,), not_covered=True)
         schema = self.compiled(key)
         if schema.validate(root):
             return SchemaVerdict(True)
-        log: Any = schema.error_log  # iterable at run time, though its stub says otherwise
+        log: Any = schema.schema.error_log  # iterable at run time, though its stub says otherwise
         errors = tuple(f"line {error.line}: {error.message}" for error in log)[:MAX_ERRORS_SHOWN]
         return SchemaVerdict(False, errors)
 
-    def compiled(self, key: Decimal) -> etree.XMLSchema:
+    def compiled(self, key: Decimal) -> CompiledSchema:
         if key not in self._compiled:
             self._compiled[key] = compile_schema(self.files[key], self.folder)
         return self._compiled[key]
@@ -108,7 +120,14 @@ def compact_schemas(folder: Path, profile: Profile) -> SchemaSet:
     """The suite's own schemas, serving every DUIS version the profile knows."""
     files = {Decimal(version): folder / COMPACT_WITH_ALERT for version in profile.duis_versions_with_alert}
     files |= {Decimal(version): folder / COMPACT_WITHOUT_ALERT for version in profile.duis_versions_without_alert}
-    return SchemaSet(f"compact schemas in {folder}", files, folder)
+    return SchemaSet(f"compact schemas in {folder}", files, folder, alerts_only=True)
+
+
+def _body_name(root: etree._Element) -> str | None:
+    """The local name of what Response/Body carries (None when there is no such shape: the schema says why)."""
+    body = next((child for child in root if isinstance(child.tag, str) and etree.QName(child).localname == "Body"), None)
+    content = next((child for child in body if isinstance(child.tag, str)), None) if body is not None else None
+    return etree.QName(content).localname if content is not None else None
 
 
 class _FolderResolver(etree.Resolver):
@@ -126,30 +145,74 @@ class _FolderResolver(etree.Resolver):
         return self.resolve_string("", context, base_url=None)
 
 
-def compile_schema(path: Path, folder: Path) -> etree.XMLSchema:
+@dataclass(frozen=True)
+class CompiledSchema:
+    """A compiled schema, and the elements it declares only with a built-in date or time type.
+
+    libxml2 refuses leading white space in an xs:dateTime (' 2025-06-01T10:00:00Z'), which
+    the type's whiteSpace=collapse facet allows; such values are trimmed in a copy before
+    validating, so valid output is not flagged. Other types keep their text as written.
+    """
+
+    schema: etree.XMLSchema
+    date_elements: frozenset[str]
+
+    def validate(self, root: etree._Element) -> bool:
+        return bool(self.schema.validate(_dates_collapsed(root, self.date_elements)))
+
+
+def _dates_collapsed(root: etree._Element, names: frozenset[str]) -> etree._Element:
+    if not any(_padded_date(element, names) for element in root.iter()):
+        return root
+    copy = copy_module.deepcopy(root)
+    for element in copy.iter():
+        if _padded_date(element, names):
+            element.text = (element.text or "").strip(_XML_SPACE)
+    return copy
+
+
+def _padded_date(element: etree._Element, names: frozenset[str]) -> bool:
+    text = element.text
+    return text is not None and text != text.strip(_XML_SPACE) and isinstance(element.tag, str) and etree.QName(element).localname in names
+
+
+def compile_schema(path: Path, folder: Path) -> CompiledSchema:
     """Compile one schema file with its imports, all from `folder`; any gap raises SchemaLoadError."""
     parser = hardened_parser()
     parser.resolvers.add(_FolderResolver(folder))
-    _require_imports(path, folder, set())
+    documents: dict[Path, etree._ElementTree] = {}
+    _require_imports(path, folder, documents)
     try:
         document = etree.parse(str(path), parser)
         _escape_locations(document)
-        return etree.XMLSchema(document)
+        return CompiledSchema(etree.XMLSchema(document), _date_typed_names(documents.values()))
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
         raise SchemaLoadError(f"{path}: the schema does not load: {' '.join(str(exc).split())}") from exc
 
 
-def _require_imports(path: Path, folder: Path, seen: set[Path]) -> None:
+def _date_typed_names(documents: Iterable[etree._ElementTree]) -> frozenset[str]:
+    """Names declared with a built-in date/time type and never with another type."""
+    dates: set[str] = set()
+    others: set[str] = set()
+    for document in documents:
+        for element in document.getroot().iter(f"{{{XS}}}element"):
+            name, type_name = element.get("name"), element.get("type")
+            if name is not None:
+                (dates if type_name is not None and type_name.rpartition(":")[2] in _DATE_TYPES else others).add(name)
+    return frozenset(dates - others)
+
+
+def _require_imports(path: Path, folder: Path, seen: dict[Path, etree._ElementTree]) -> None:
     """Walk xs:import/xs:include before compiling, so a missing file is an error, not a warning."""
     if path in seen:
         return
-    seen.add(path)
     if not path.is_file():
         raise SchemaLoadError(f"{path}: schema file is missing")
     try:
         document = etree.parse(str(path), hardened_parser())
     except (etree.XMLSyntaxError, OSError) as exc:
         raise SchemaLoadError(f"{path}: not a readable schema: {' '.join(str(exc).split())}") from exc
+    seen[path] = document
     for element in document.getroot().iter(f"{{{XS}}}import", f"{{{XS}}}include"):
         location = element.get("schemaLocation")
         if location is None:

@@ -38,11 +38,11 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
     if result.error is not None:
-        lines.append(f"CANDIDATE FAILED: {result.error}")
+        lines.append(f"CANDIDATE FAILED: {one_line(result.error)}")
     for finding in sorted(result.findings, key=lambda item: (item.requirement, item.delivery or 0)):
         level = spec.requirement(finding.requirement).level
-        lines.append(f"{finding.requirement} ({level}): {finding.message}")
-        evidence = finding.evidence()
+        lines.append(f"{finding.requirement} ({level}): {one_line(finding.message)}")
+        evidence = one_line(finding.evidence())
         if evidence:
             lines.append(f"    {evidence}")
     if result.stderr.strip():
@@ -72,3 +72,8 @@ def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_cer
         parts += [f"--duis-xsd={duis_xsd}"]
     parts += [f"--dsp-cert={path}" for path in dsp_certs]
     return " ".join(shlex.quote(part) for part in parts)
+
+
+def one_line(text: str) -> str:
+    """A report line stays one line: line breaks and tabs a candidate put in a value are shown escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")

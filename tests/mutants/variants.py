@@ -77,6 +77,13 @@ def _zone(offset_hours: int, later_seconds: int) -> Any:
     return edit
 
 
+def _spaced_time(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    """ResponseDateTime between line breaks and indentation: xs:dateTime collapses white space."""
+    found = element(root, "ResponseDateTime")
+    assert found is not None and found.text is not None
+    found.text = f"\n      {found.text}\n    "
+
+
 def _cdata_version(root: etree._Element, scenario: Mapping[str, Any]) -> None:
     """The version as a CDATA section ('<' and '&' included). Not for a carriage return: XML
     reads a raw one as a line feed, so only a character reference can carry it."""
@@ -116,6 +123,7 @@ VARIANT_EMITTERS = {
     "lower-case-hex-euis": with_edited_documents(_lower_case_euis),
     "same-instant-other-zone": with_edited_documents(_zone(1, 0)),
     "later-instant-negative-zone": with_edited_documents(_zone(-5, 300)),
+    "white-space-around-the-time": with_edited_documents(_spaced_time),
     "byte-order-mark": with_edited_text(lambda xml: "\ufeff" + xml),
     "cdata-version": with_edited_documents(_cdata_version),
     "character-reference-in-device": with_edited_text(_referenced_device),
