@@ -14,6 +14,7 @@ import pytest
 from chfa_conformance.candidates import PythonCandidate
 from chfa_conformance.cases import Case
 from chfa_conformance.checks.records import CounterLedger
+from chfa_conformance.cli import main
 from chfa_conformance.evaluation import RunSettings, run_case
 from chfa_conformance.scenario import build_scenario, no_line
 from chfa_conformance.specs import Spec
@@ -123,3 +124,14 @@ def test_an_emitter_that_fails_ends_the_run_with_its_reason(spec: Spec) -> None:
     report = judge_wave(WAVE, spec.profile, settings_for("reference").schemas, garbage, chunk_hubs=250)
     assert report.error is not None and re.search(r"chunk 1: .*line 1 is not a JSON object", report.error)
     assert report.chunks == 1
+
+
+BAD_SIZES = [("--hubs", "0"), ("--hubs", "-5"), ("--chunk-hubs", "0"), ("--chunk-hubs", "-3"), ("--hubs", "ten")]
+
+
+@pytest.mark.parametrize("option, value", BAD_SIZES)
+def test_stream_refuses_sizes_that_are_not_whole_numbers_from_1(option: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(PROJECT), "stream", str(PROJECT / "cases" / "pilot-wave-5000.yaml"), option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: {value!r} is not a whole number of 1 or more" in capsys.readouterr().err

@@ -111,7 +111,7 @@ def _stream(args: argparse.Namespace) -> int:
     """Judge a wave case file chunk by chunk with the reference emitter, in bounded memory."""
     settings = build_settings(args.project, "reference", args.duis_xsd)
     wave_id, wave, profile = load_wave(args.case, settings.spec, settings.schemas_dir)
-    block = {**wave, "hubs": args.hubs} if args.hubs else wave
+    block = {**wave, "hubs": args.hubs} if args.hubs is not None else wave
     report = judge_wave(block, profile, settings.schemas, wave_id=wave_id, chunk_hubs=args.chunk_hubs)
     print(
         f"{args.case}: {report.hubs} hub(s) in {report.chunks} chunk(s), {report.alerts} alert(s) of {report.expected} expected, "
@@ -167,6 +167,16 @@ def _selftest(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"overlap not declared: {problem}")
     return 0 if all(verdict.exact for verdict in verdicts) and not problems else 1
+
+
+def _positive_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -228,8 +238,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.set_defaults(run=_generate, dsp_cert=[])
     stream = commands.add_parser("stream", help="judge a wave case of any size chunk by chunk (reference emitter)")
     stream.add_argument("case", type=Path, metavar="CASE")
-    stream.add_argument("--hubs", type=int, default=None, help="override the wave's number of hubs")
-    stream.add_argument("--chunk-hubs", type=int, default=CHUNK_HUBS, metavar="N")
+    stream.add_argument("--hubs", type=_positive_count, default=None, help="override the wave's number of hubs")
+    stream.add_argument("--chunk-hubs", type=_positive_count, default=CHUNK_HUBS, metavar="N")
     stream.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
     stream.set_defaults(run=_stream)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
