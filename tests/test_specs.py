@@ -200,6 +200,11 @@ BAD_CASES = {
         16,
         "is not a date-time with a time zone",
     ),
+    "activation-at-the-end-of-time": (
+        BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "9999-12-31T23:59:59Z"'),
+        16,
+        "'9999-12-31T23:59:59Z' is after 9998: the alerts that follow it must stay in the calendar",
+    ),
     "profile-version-with-and-without-alert": (
         BASE_CASE.replace("requirements:", 'profile: {duis_versions_without_alert: ["5.0", "5.1"]}\nrequirements:'),
         2,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from chfa_conformance.errors import SourceError
@@ -152,6 +152,9 @@ def build_scenario(case_id: str, data: Mapping[str, Any], profile: Profile, sour
     )
 
 
+LATEST_SCENARIO_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)  # an alert's time, latency and counters must fit after it
+
+
 class _Problems:
     def __init__(self, source: str, locate: Locate) -> None:
         self.source = source
@@ -163,9 +166,13 @@ class _Problems:
     def instant(self, where: JsonPath, text: str) -> datetime:
         """A zoned date-time; one the schema's pattern lets through (a +25:00 zone) stops here with its line."""
         try:
-            return parse_instant(text)
+            moment = parse_instant(text)
         except ValueError as exc:
             raise SourceError(self.source, self.locate(where), str(exc)) from exc
+        if moment >= LATEST_SCENARIO_INSTANT:
+            problem = f"{text!r} is after 9998: the alerts that follow it must stay in the calendar"
+            raise SourceError(self.source, self.locate(where), problem)
+        return moment
 
 
 def _users(items: list[Mapping[str, Any]], profile: Profile, problems: _Problems) -> dict[str, User]:
