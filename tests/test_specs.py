@@ -244,3 +244,12 @@ def test_a_wave_start_with_an_impossible_zone_names_its_line(spec: Spec, tmp_pat
     with pytest.raises(SourceError) as raised:
         load_case(path, spec, PROJECT / "schemas")
     assert str(raised.value) == f"{path}:5: '2025-06-01T00:00:00+25:00' is not a date-time with a time zone"
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00Z", "9998-12-31T23:59:00Z"])
+def test_a_wave_that_leaves_the_calendar_names_its_start_line(start: str, spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "wave.yaml"
+    text = (PROJECT / "cases" / "pilot-wave-5000.yaml").read_text()
+    path.write_text(re.sub(r'start: "[^"]*"', f'start: "{start}"', text))
+    with pytest.raises(SourceError, match=rf"wave.yaml:\d+: a wave starting '{start}' does not fit between the years 2 and 9998$"):
+        load_case(path, spec, PROJECT / "schemas")

@@ -35,6 +35,7 @@ from chfa_conformance.selftest import overlap_problems, render, run_selftest
 from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
 from chfa_conformance.streaming import CHUNK_HUBS, judge_wave
+from chfa_conformance.waves import wave_start
 from reference_impl.signing import CERT_VARIABLE, KEY_VARIABLE
 
 Command = Callable[[argparse.Namespace], int]
@@ -112,6 +113,10 @@ def _stream(args: argparse.Namespace) -> int:
     settings = build_settings(args.project, "reference", args.duis_xsd)
     wave_id, wave, profile = load_wave(args.case, settings.spec, settings.schemas_dir)
     block = {**wave, "hubs": args.hubs} if args.hubs is not None else wave
+    try:
+        wave_start(block)
+    except ValueError as exc:
+        raise SourceError(args.case, None, str(exc)) from exc
     report = judge_wave(block, profile, settings.schemas, wave_id=wave_id, chunk_hubs=args.chunk_hubs)
     print(
         f"{args.case}: {report.hubs} hub(s) in {report.chunks} chunk(s), {report.alerts} alert(s) of {report.expected} expected, "

@@ -85,6 +85,9 @@ def _zone(text: str | None) -> timezone | bool | None:
     return timezone(-offset if text[0] == "-" else offset)
 
 
+LATEST_SCENARIO_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)  # scenario times stay before it: alerts follow them
+
+
 def parse_instant(text: str) -> datetime:
     """A scenario timestamp: must carry a zone. Raises ValueError otherwise."""
     parsed = parse_xs_datetime(text)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from chfa_conformance.errors import SourceError
-from chfa_conformance.instants import parse_instant
+from chfa_conformance.instants import LATEST_SCENARIO_INSTANT, parse_instant
 from chfa_conformance.specs import Profile
 from chfa_conformance.yaml_source import JsonPath
 
@@ -150,9 +150,6 @@ def build_scenario(case_id: str, data: Mapping[str, Any], profile: Profile, sour
         written=data,
         meter_hubs=meter_hubs,
     )
-
-
-LATEST_SCENARIO_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)  # an alert's time, latency and counters must fit after it
 
 
 class _Problems:

@@ -9,10 +9,10 @@ holding all of it; `expand_wave` collects them for the ordinary, in-memory run.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from chfa_conformance.instants import format_instant, parse_instant
+from chfa_conformance.instants import LATEST_SCENARIO_INSTANT, format_instant, parse_instant
 
 _DEFAULT_MIX = ("electricity", "dual-fuel", "split", "gas")
 
@@ -58,7 +58,7 @@ def iter_wave_hubs(wave: Mapping[str, Any], users: list[dict[str, Any]]) -> Iter
     """Each hub of the wave with its one firmware event, in wave (and time) order, lazily."""
     parties = len(users) // 2
     mix = tuple(wave.get("supply_mix", _DEFAULT_MIX))
-    start = parse_instant(wave["start"])
+    start = wave_start(wave)
     spacing = timedelta(seconds=wave.get("spacing_seconds", 1))
     since = format_instant(start - timedelta(days=365))
     failed_every = wave.get("failed_every", 0)
@@ -83,6 +83,19 @@ def iter_wave_hubs(wave: Mapping[str, Any], users: list[dict[str, Any]]) -> Iter
         yield {"chf": chf, "smets": 2, "meters": meters}, event
 
 
+def wave_start(wave: Mapping[str, Any]) -> datetime:
+    """The wave's start, once its whole span (a year of supply before it, its notice, every hub) fits the calendar."""
+    start = parse_instant(wave["start"])
+    try:
+        first = start - timedelta(days=365 + wave.get("notice_days_before", 0))
+        last = start + timedelta(seconds=wave.get("spacing_seconds", 1)) * wave["hubs"]
+    except OverflowError:
+        first = last = LATEST_SCENARIO_INSTANT
+    if first.year < 2 or last >= LATEST_SCENARIO_INSTANT:
+        raise ValueError(f"a wave starting {wave['start']!r} does not fit between the years 2 and 9998")
+    return start
+
+
 def wave_activations(wave: Mapping[str, Any]) -> int:
     """How many of the wave's events are successful activations (without expanding it)."""
     failed_every = wave.get("failed_every", 0)
@@ -94,7 +107,7 @@ def wave_notices(wave: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The wave's one notice to all hubs, when the block asks for one."""
     if "notice_days_before" not in wave:
         return None
-    start = parse_instant(wave["start"])
+    start = wave_start(wave)
     return [{"at": format_instant(start - timedelta(days=wave["notice_days_before"]))}]
 
 
