@@ -134,6 +134,9 @@ def _edits() -> dict[str, tuple[str, object]]:
         "key-value-instead-of-serial": ("outside-profile", lambda t: t.replace(_between(t, "<ds:X509Data>", "</ds:X509Data>"), "")),
         "serial-not-a-number": ("outside-profile", swap("50669612984035780968362471400449834504", "0x261E9CCC")),
         "other-issuer": ("unknown-signer", swap("CN=Z1,OU=07", "CN=Z2,OU=07")),
+        "issuer-in-reverse-order": ("unknown-signer", swap("CN=Z1,OU=07", "OU=07,CN=Z1")),
+        "issuer-with-spaces-after-commas": ("valid", swap("CN=Z1,OU=07", "CN=Z1, OU=07")),  # KeyInfo is outside the signed content
+        "issuer-in-lower-case-types": ("valid", swap("CN=Z1,OU=07", "cn=Z1,ou=07")),
         "declaration-dropped": ("valid", lambda t: t.split("?>", 1)[1]),
         "comment-inside-signed-info": ("valid", swap("<ds:SignedInfo>", "<ds:SignedInfo><!-- not signed -->")),
     }

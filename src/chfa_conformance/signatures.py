@@ -254,8 +254,15 @@ def _resolve(signed: _Signed, certificates: Sequence[DspCertificate]) -> DspCert
 
 
 def _issuer_name(text: str) -> x509.Name | None:
+    """The issuer as a DN: signers write 'CN=Z1, OU=07' or 'cn=Z1,ou=07' for the same name (RDN order still counts)."""
+    rdns = []
+    for rdn in re.split(r"(?<!\\),", text):  # an escaped comma belongs to its value
+        attribute, equals, value = rdn.partition("=")
+        if not equals:
+            return None
+        rdns.append(f"{attribute.strip().upper()}={value.strip()}")
     try:
-        return x509.Name.from_rfc4514_string(text)
+        return x509.Name.from_rfc4514_string(",".join(rdns))
     except ValueError:
         return None
 
