@@ -70,6 +70,8 @@ class SchemaSet:
     def validate(self, root: etree._Element, schema_version: str | None) -> SchemaVerdict:
         key = version_key(schema_version)
         if key is None:
+            if schema_version is None:
+                return SchemaVerdict(False, ("the root has no schemaVersion attribute",))
             return SchemaVerdict(False, (f"schemaVersion {schema_version!r} is not a decimal",))
         if key not in self.files:
             known = ", ".join(str(version) for version in self.versions())

@@ -240,6 +240,13 @@ DOCUMENTS: tuple[Document, ...] = (
         "valid",
         ("HEADER-TIME", "ResponseDateTime has no time zone"),
     ),
+    Document(
+        "root-without-schema-version",
+        "the root's schemaVersion attribute removed: no schema can be chosen",
+        lambda alert, folder: alert.replace(b' schemaVersion="5.1"', b"", 1),
+        "schema-invalid: the root has no schemaVersion attribute",
+        ("DUIS-SCHEMA", "not valid against the DUIS schema for an alert without schemaVersion: the root has no schemaVersion attribute"),
+    ),
 )
 
 _ALERT_LINE = 'line = json.dumps({"recipient": "' + SUPPLIER + '", "xml": "<a/>"}) + "\\n"\n'

@@ -32,8 +32,10 @@ def check_schema(observed: Sequence[ObservedAlert]) -> Iterator[Finding]:
         elif alert.schema is not None and not alert.schema.valid:
             version = alert.content.schema_version if alert.content else None
             reason = "; ".join(alert.schema.errors)
-            message = f"not valid against the DUIS schema for schemaVersion {version}: {reason}"
-            yield Finding("DUIS-SCHEMA", message, alert.recipient, "/Response", f"valid DUIS {version}", "invalid", alert.number)
+            which = f"schemaVersion {version}" if version is not None else "an alert without schemaVersion"
+            message = f"not valid against the DUIS schema for {which}: {reason}"
+            expected = f"valid DUIS {version}" if version is not None else "a schemaVersion naming a DUIS version"
+            yield Finding("DUIS-SCHEMA", message, alert.recipient, "/Response", expected, "invalid", alert.number)
 
 
 def response_counter(alert: ObservedAlert) -> int | None:
