@@ -91,6 +91,7 @@ BAD_YAML = {
     "custom-tag": ("a: !secret x\n", 1, "tag '!secret' is not allowed"),
     "duplicate-key": ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first on line 1)"),
     "alias": ("a: &x [1, 2]\nb: *x\n", 2, "aliases are not allowed"),
+    "unquoted-date-time": ("a: 1\nat: 2025-06-01T10:00:00Z\n", 2, 'not allowed (plain YAML only; quote a date-time: "2025-06-01T10:00:00Z")'),
     "syntax": ("a: [1, 2\nb: 3\n", 2, "YAML error"),
     "empty": ("", 1, "empty file"),
     "not-utf8": (b"a: \xff\n", 1, "not valid UTF-8"),
@@ -199,6 +200,11 @@ BAD_CASES = {
         BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-02-30T10:00:00Z"'),
         16,
         "is not a date-time with a time zone",
+    ),
+    "requirement-listed-twice": (
+        BASE_CASE.replace("requirements: [ALERT-DEVICE]", "requirements: [" + "ALERT-DEVICE, " * 30 + "ALERT-DEVICE]"),
+        2,
+        "case file: at requirements: lists 'ALERT-DEVICE' more than once",
     ),
     "activation-at-the-end-of-time": (
         BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "9999-12-31T23:59:59Z"'),

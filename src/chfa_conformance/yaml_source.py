@@ -87,7 +87,8 @@ def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Pat
     line = node.start_mark.line + 1
     lines[where] = line
     if node.tag not in _PLAIN_TAGS:
-        raise SourceError(path, line, f"tag {node.tag!r} is not allowed (plain YAML only)")
+        hint = '; quote a date-time: "2025-06-01T10:00:00Z"' if node.tag == "tag:yaml.org,2002:timestamp" else ""
+        raise SourceError(path, line, f"tag {node.tag!r} is not allowed (plain YAML only{hint})")
     seen_nodes.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -131,7 +132,18 @@ def check_against_schema(document: YamlDocument, schema: Mapping[str, Any], what
         if unexpected:
             where = (*where, unexpected[0])
     field = "/".join(str(part) for part in where) or "(top level)"
-    raise SourceError(document.path, document.line_of(where), f"{what}: at {field}: {_short(error.message)}")
+    raise SourceError(document.path, document.line_of(where), f"{what}: at {field}: {_problem(error)}")
+
+
+def _problem(error: jsonschema.exceptions.ValidationError) -> str:
+    """The error in a line; a repeated item is named first, since a long list would push it past the cut."""
+    if error.validator == "uniqueItems" and isinstance(error.instance, list):
+        seen: list[Any] = []
+        for item in error.instance:
+            if item in seen:
+                return _short(f"lists {item!r} more than once")
+            seen.append(item)
+    return _short(error.message)
 
 
 def _short(message: str, limit: int = 200) -> str:
