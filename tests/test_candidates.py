@@ -39,6 +39,7 @@ SCRIPTS = {
     "hangs": ("time.sleep(60)", "did not finish within 1s"),
     "exits-non-zero": ("sys.stderr.write('boom: no inventory\\n'); sys.exit(3)", "exited with status 3"),
     "prints-garbage": ("print('hello, I am not JSON')", "output line 1 is not JSON"),
+    "prints-binary-noise": ("sys.stdout.buffer.write(bytes(range(255, 0, -1)) + b'\\n')", "output line 1 is not UTF-8 (byte 1 is 0xff)"),
     "prints-a-list": ("print('[1, 2]')", "output line 1 is not a JSON object"),
     "wrong-keys": ("print(json.dumps({'to': 'x', 'xml': '<a/>'}))", "expected recipient+xml or inventory"),
     "floods": ("line = json.dumps({'recipient': 'x', 'xml': 'y' * 1000})\nwhile True: print(line)", "wrote more than"),

@@ -137,6 +137,7 @@ def _edits() -> dict[str, tuple[str, object]]:
         "issuer-in-reverse-order": ("unknown-signer", swap("CN=Z1,OU=07", "OU=07,CN=Z1")),
         "issuer-with-spaces-after-commas": ("valid", swap("CN=Z1,OU=07", "CN=Z1, OU=07")),  # KeyInfo is outside the signed content
         "issuer-in-lower-case-types": ("valid", swap("CN=Z1,OU=07", "cn=Z1,ou=07")),
+        "comment-inside-signature-value": ("outside-profile", swap("<ds:SignatureValue>", "<ds:SignatureValue><!-- x -->")),
         "declaration-dropped": ("valid", lambda t: t.split("?>", 1)[1]),
         "comment-inside-signed-info": ("valid", swap("<ds:SignedInfo>", "<ds:SignedInfo><!-- not signed -->")),
     }

@@ -91,7 +91,7 @@ BAD_YAML = {
     "custom-tag": ("a: !secret x\n", 1, "tag '!secret' is not allowed"),
     "duplicate-key": ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first on line 1)"),
     "alias": ("a: &x [1, 2]\nb: *x\n", 2, "aliases are not allowed"),
-    "unquoted-date-time": ("a: 1\nat: 2025-06-01T10:00:00Z\n", 2, 'not allowed (plain YAML only; quote a date-time: '),
+    "unquoted-date-time": ("a: 1\nat: 2025-06-01T10:00:00Z\n", 2, "not allowed (plain YAML only; quote a date-time: "),
     "syntax": ("a: [1, 2\nb: 3\n", 2, "YAML error"),
     "empty": ("", 1, "empty file"),
     "not-utf8": (b"a: \xff\n", 1, "not valid UTF-8"),

@@ -209,7 +209,12 @@ def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> Candid
         if not raw.strip():
             continue
         try:
-            line = json.loads(raw, object_pairs_hook=object_without_repeated_keys)
+            text = raw.decode("utf-8-sig")  # the protocol is UTF-8; json would guess UTF-16 for binary noise
+        except UnicodeDecodeError as exc:
+            problem = f"is not UTF-8 (byte {exc.start + 1} is 0x{raw[exc.start]:02x})"
+            return CandidateOutput(error=f"candidate {name} output line {number} {problem}", stderr=stderr)
+        try:
+            line = json.loads(text, object_pairs_hook=object_without_repeated_keys)
         except (ValueError, RecursionError) as exc:  # ValueError: JSON syntax, UTF-8, repeated keys, a 5,000-digit number
             shown = raw[:80].decode("utf-8", errors="replace")
             return CandidateOutput(error=f"candidate {name} output line {number} is not JSON ({exc}): {shown!r}", stderr=stderr)

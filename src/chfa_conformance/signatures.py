@@ -192,7 +192,7 @@ def _signed_info_parts(
     if digest is None or len(digest) != 32:
         return SignatureVerdict("outside-profile", "DigestValue is not the base64 of a 32-byte SHA-256 digest")
     if raw_value is None or len(raw_value) != 64:
-        seen = "not base64" if raw_value is None else f"{len(raw_value)} bytes"
+        seen = f"{len(raw_value)} bytes" if raw_value is not None else "not bare text" if len(value) else "not base64"
         return SignatureVerdict("outside-profile", f"SignatureValue is {seen}; the profile has a 64-byte raw r||s value (not DER)")
     serial_text = (key_info.findtext(f".//{{{DS}}}X509SerialNumber") or "").strip()
     if _SERIAL.fullmatch(serial_text) is None:
