@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from chfa_conformance import xml_safety
 from chfa_conformance.candidates import CommandCandidate, Limits
 from chfa_conformance.cases import Case
 from chfa_conformance.cli import main
 from chfa_conformance.evaluation import CaseResult, RunSettings, run_case
+from chfa_conformance.xml_safety import XmlProblem, parse_untrusted
 from reference_impl import emit
 from tests.conftest import PROJECT, settings_for
 from tests.hostile.corpus import BEHAVIOURS, DOCUMENTS, MARKER, SUPPLIER, Behaviour, Document, corpus_size
@@ -148,3 +150,18 @@ def test_schema_folder_without_its_mmc_import_fails_closed_in_validate(
     code, lines, err = _cli(["validate", str(corpus["response-datetime-without-zone"]), "--duis-xsd", str(partial)], capsys)
     assert code == 2 and lines == []
     assert err.count("\n") == 1 and "imports 'MMC Schema V5.1.xsd', which is not in" in err
+
+
+BOMB = (
+    '<?xml version="1.0" encoding="{codec}"?><!DOCTYPE a [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><a>&c;</a>'
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_doctype_in_a_wide_encoding_is_refused_by_the_prolog_scan(codec: str) -> None:
+    document = BOMB.format(codec=codec.upper()).encode(codec)
+    assert xml_safety._declares_doctype(document)  # before libxml2 reads the internal subset
+    problem = parse_untrusted(document)
+    assert isinstance(problem, XmlProblem) and problem.kind == "dtd-refused"
+    assert not isinstance(parse_untrusted('<?xml version="1.0"?><a>x</a>'.encode(codec)), XmlProblem)

@@ -15,6 +15,17 @@ from typing import Any, Literal
 from lxml import etree
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_ENCODINGS = (  # how a document in UTF-32 or UTF-16 starts (with or without a byte order mark), and its codec
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+_PROLOG_SCAN_BYTES = 256 * 1024
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
@@ -69,10 +80,20 @@ def _declares_doctype(data: bytes) -> bool:
     """Whether a DOCTYPE follows the prolog (declaration, comments, PIs, space): refused before
     libxml2 reads its internal subset. The words inside a comment or text do not count; a
     document in an encoding this scan cannot read is checked again after parsing."""
+    data = _as_utf8_prefix(data)
     position = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     while (match := _PROLOG_ITEM.match(data, position)) is not None and match.end() > position:
         position = match.end()
     return data.startswith(b"<!DOCTYPE", position)
+
+
+def _as_utf8_prefix(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document's start re-encoded as UTF-8, so the prolog scan reads it too."""
+    for start, codec in _WIDE_ENCODINGS:
+        if data.startswith(start):
+            prefix = data[:_PROLOG_SCAN_BYTES].decode(codec, errors="replace").lstrip("\ufeff")
+            return prefix.encode("utf-8")
+    return data
 
 
 def _classify(exc: etree.XMLSyntaxError) -> XmlProblem:
