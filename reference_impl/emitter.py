@@ -144,4 +144,4 @@ def _instant(text: str) -> datetime:
 
 def _format(value: datetime) -> str:
     utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"  # %Y drops a year's zeros

@@ -197,3 +197,21 @@ def _edits(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
     from tests.misbehaving import edits_its_input  # noqa: PLC0415
 
     return edits_its_input(scenario)
+
+
+def test_output_written_before_a_detached_child_holds_stdout_is_judged(tmp_path: Path, cases: list[Case]) -> None:
+    body = (
+        "import subprocess, reference_impl\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'], start_new_session=True)\n"
+        "for line in reference_impl.emit(json.load(sys.stdin)): print(json.dumps(line), flush=True)\n"
+    )
+    result = _run(_script(tmp_path, body), _case(cases))
+    assert result.error is None and result.findings == ()
+    assert result.delivered_count == 1
+
+
+def test_a_long_run_of_repeated_keys_is_refused_at_once(tmp_path: Path, cases: list[Case]) -> None:
+    started = time.monotonic()
+    result = _run(_script(tmp_path, "print('{' + ','.join('\"a\": 1' for _ in range(200000)) + '}')"), _case(cases), max_bytes=8 << 20)
+    assert result.error is not None and "repeated key 'a'" in result.error
+    assert time.monotonic() - started < 20  # it was quadratic: 40,000 pairs took a minute

@@ -137,9 +137,9 @@ class CommandCandidate:
 
 def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, sink: Any) -> str | None:
     """Feed stdin, copy stdout to `sink` under the size limit, wait under the time limit."""
-    overflow = threading.Event()
+    overflow, stop = threading.Event(), threading.Event()
     threading.Thread(target=_write_stdin, args=(process, payload), daemon=True).start()
-    reader = threading.Thread(target=_copy_stdout, args=(process, sink, limits.max_output_bytes, overflow), daemon=True)
+    reader = threading.Thread(target=_copy_stdout, args=(process, sink, limits.max_output_bytes, overflow, stop), daemon=True)
     reader.start()
     try:
         code = process.wait(timeout=limits.timeout_seconds)
@@ -152,6 +152,7 @@ def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, 
         return f"did not finish within {limits.timeout_seconds:g}s and was stopped"
     _kill(process)  # children left behind in its session would hold stdout open
     reader.join(timeout=5)
+    stop.set()  # a process that left the session may hold stdout for ever: what it wrote so far is the output
     if overflow.is_set():
         return f"wrote more than {limits.max_output_bytes} bytes and was stopped"
     if code != 0:
@@ -159,10 +160,11 @@ def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, 
     return None
 
 
-def _copy_stdout(process: subprocess.Popen[bytes], sink: Any, limit: int, overflow: threading.Event) -> None:
+def _copy_stdout(process: subprocess.Popen[bytes], sink: Any, limit: int, overflow: threading.Event, stop: threading.Event) -> None:
+    """Copy as it arrives (os.read: a buffered read would sit on written bytes while an orphan holds the pipe)."""
     assert process.stdout is not None
     written = 0
-    while chunk := process.stdout.read(1 << 16):
+    while (chunk := os.read(process.stdout.fileno(), 1 << 16)) and not stop.is_set():
         written += len(chunk)
         if written > limit:
             overflow.set()
@@ -238,10 +240,11 @@ def _line_shape(stream: Any) -> tuple[int, int | None]:
 
 def object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object whose keys are unique: a line saying two things is refused, not read last-wins."""
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        repeated = sorted({key for key, _ in pairs if sum(1 for other, _ in pairs if other == key) > 1})
-        raise ValueError(f"repeated key {repeated[0]!r}")
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"repeated key {key[:64]!r}")
+        result[key] = value
     return result
 
 

@@ -99,4 +99,4 @@ def parse_instant(text: str) -> datetime:
 def format_instant(value: datetime) -> str:
     """UTC, millisecond precision, 'Z' suffix: the form the DSP's messages use."""
     utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"  # %Y drops a year's zeros

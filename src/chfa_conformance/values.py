@@ -93,7 +93,7 @@ def _zones() -> st.SearchStrategy[int | None]:
 def write_instant(instant: datetime, zone_minutes: int | None) -> str:
     """The instant as an xs:dateTime in the given zone (None: UTC written 'Z')."""
     local = instant.astimezone(timezone(timedelta(minutes=zone_minutes or 0)))
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{local.year:04d}-" + local.strftime("%m-%dT%H:%M:%S")
     if local.microsecond:
         text += "." + f"{local.microsecond:06d}".rstrip("0")
     if zone_minutes is None:
