@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from reference_impl import emit
@@ -47,3 +49,15 @@ def nests_deeply(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def raises(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
     raise RuntimeError("vendor bug")
+
+
+def forks_a_sleeper(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Leaves a grandchild behind (its pid written where CHFA_TEST_PID_FILE says); it must not outlive the case."""
+    pid_file = Path(os.environ["CHFA_TEST_PID_FILE"])
+    if os.fork() == 0:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+        os._exit(0)
+    while not pid_file.is_file():
+        time.sleep(0.01)
+    return []

@@ -215,3 +215,16 @@ def test_a_long_run_of_repeated_keys_is_refused_at_once(tmp_path: Path, cases: l
     result = _run(_script(tmp_path, "print('{' + ','.join('\"a\": 1' for _ in range(200000)) + '}')"), _case(cases), max_bytes=8 << 20)
     assert result.error is not None and "repeated key 'a'" in result.error
     assert time.monotonic() - started < 20  # it was quadratic: 40,000 pairs took a minute
+
+
+def test_what_a_python_candidate_forks_ends_with_its_case(tmp_path: Path, cases: list[Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    monkeypatch.setenv("CHFA_TEST_PID_FILE", str(pid_file))
+    _run(make_candidate("python:tests.misbehaving:forks_a_sleeper", PROJECT), _case(cases))
+    deadline = time.monotonic() + 10
+    while not pid_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = Path(f"/proc/{pid_file.read_text()}/status")
+    while status.exists() and "zombie" not in status.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not status.exists() or "zombie" in status.read_text()  # killed (a zombie waits for init to reap it)

@@ -17,7 +17,9 @@ import copy
 import importlib
 import json
 import multiprocessing
+import os
 import resource
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -52,9 +54,7 @@ class IsolatedPythonCandidate:
             return _collect(receiver, child, self.name, limits)
         finally:
             receiver.close()
-            if child.is_alive():
-                child.kill()
-            child.join(5)
+            _end_group(child)
 
 
 def _collect(receiver: Connection, child: Any, name: str, limits: Limits) -> CandidateOutput:
@@ -103,14 +103,28 @@ def import_problem(target: str, search_path: tuple[str, ...], timeout_seconds: f
         return problem or None
     finally:
         receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join(5)
+        _end_group(child)
+
+
+def _end_group(child: Any) -> None:
+    """Kill the child and every process it started (they share its process group), then reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    if child.is_alive():
+        child.kill()
+    child.join(5)
+
+
+def _own_group() -> None:
+    """In the child: a process group of its own, so whatever the candidate forks ends with it."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
 
 
 def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> None:
     """In the child: import the module and find the function; send "" or the problem."""
     module_name, _, function_name = target.partition(":")
+    _own_group()
     try:
         resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
         sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
@@ -138,6 +152,7 @@ def _lines(raw: list[bytes], name: str) -> CandidateOutput:
 
 def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], sender: Connection, max_lines: int) -> None:
     """In the child: call the function, send each line as JSON, then the end marker."""
+    _own_group()
     try:
         resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
         sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
