@@ -206,6 +206,11 @@ BAD_CASES = {
         2,
         "case file: at requirements: lists 'ALERT-DEVICE' more than once",
     ),
+    "activation-at-hour-24": (
+        BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "2025-06-01T24:00:00Z"'),
+        16,
+        "'2025-06-01T24:00:00Z': write 24:00:00 as 00:00:00 of the next day",
+    ),
     "activation-at-the-end-of-time": (
         BASE_CASE.replace('at: "2025-06-01T10:00:00Z"', 'at: "9999-12-31T23:59:59Z"'),
         16,
@@ -258,4 +263,11 @@ def test_a_wave_that_leaves_the_calendar_names_its_start_line(start: str, spec: 
     text = (PROJECT / "cases" / "pilot-wave-5000.yaml").read_text()
     path.write_text(re.sub(r'start: "[^"]*"', f'start: "{start}"', text))
     with pytest.raises(SourceError, match=rf"wave.yaml:\d+: a wave starting '{start}' does not fit between the years 2 and 9998$"):
+        load_case(path, spec, PROJECT / "schemas")
+
+
+def test_a_count_written_as_a_decimal_is_refused_with_its_line(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "wave.yaml"
+    path.write_text((PROJECT / "cases" / "pilot-wave-5000.yaml").read_text().replace("hubs: 5000", "hubs: 15.0"))
+    with pytest.raises(SourceError, match=r"wave.yaml:\d+: case file: at wave/hubs: 15.0 is not of type 'integer'$"):
         load_case(path, spec, PROJECT / "schemas")

@@ -135,3 +135,11 @@ def test_stream_refuses_sizes_that_are_not_whole_numbers_from_1(option: str, val
         main(["--project", str(PROJECT), "stream", str(PROJECT / "cases" / "pilot-wave-5000.yaml"), option, value])
     assert exited.value.code == 2
     assert f"argument {option}: {value!r} is not a whole number of 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "1e308", "nan"])
+def test_a_case_time_limit_must_be_a_finite_positive_number_up_to_a_day(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(PROJECT), "check", str(PROJECT / "cases" / "electricity-only.yaml"), "--case-timeout", value])
+    assert exited.value.code == 2
+    assert "argument --case-timeout" in capsys.readouterr().err

@@ -52,11 +52,14 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     return "\n".join(lines)
 
 
+MAX_CASE_SECONDS = 86400
+
+
 def positive_seconds(text: str) -> float:
-    """A time limit given on the command line: a positive number of seconds."""
+    """A time limit given on the command line: a positive number of seconds, at most a day."""
     value = float(text)
-    if not value > 0:
-        raise ValueError(f"{text!r} is not a positive number of seconds")
+    if not 0 < value <= MAX_CASE_SECONDS:
+        raise ValueError(f"{text!r} is not a number of seconds between 0 and {MAX_CASE_SECONDS}")
     return value
 
 

@@ -166,6 +166,8 @@ class _Problems:
             moment = parse_instant(text)
         except ValueError as exc:
             raise SourceError(self.source, self.locate(where), str(exc)) from exc
+        if "T24:" in text:  # xs:dateTime allows it; candidates' date libraries mostly do not
+            raise SourceError(self.source, self.locate(where), f"{text!r}: write 24:00:00 as 00:00:00 of the next day")
         if moment >= LATEST_SCENARIO_INSTANT:
             problem = f"{text!r} is after 9998: the alerts that follow it must stay in the calendar"
             raise SourceError(self.source, self.locate(where), problem)

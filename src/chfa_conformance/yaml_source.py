@@ -118,9 +118,20 @@ def _line_at(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
+def _is_whole_number(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# JSON Schema counts 15.0 as an integer; the engine counts with it, so a written '15.0' is refused here
+_STRICT_INTEGERS: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
+)
+
+
 def check_against_schema(document: YamlDocument, schema: Mapping[str, Any], what: str) -> None:
     """Validate with JSON Schema; the first error (deepest path first) becomes a SourceError."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _STRICT_INTEGERS(schema)
     errors = sorted(validator.iter_errors(document.data), key=lambda e: (-len(e.absolute_path), str(e.message)))
     if not errors:
         return
