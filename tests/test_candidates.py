@@ -228,3 +228,13 @@ def test_what_a_python_candidate_forks_ends_with_its_case(tmp_path: Path, cases:
     while status.exists() and "zombie" not in status.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not status.exists() or "zombie" in status.read_text()  # killed (a zombie waits for init to reap it)
+
+
+def test_a_candidate_s_own_words_are_cut_to_a_readable_length(tmp_path: Path, cases: list[Case]) -> None:
+    keys = "print(json.dumps({f'k{n}': 1 for n in range(100000)}))"
+    result = _run(_script(tmp_path, keys), _case(cases), max_bytes=8 << 20)
+    assert result.error is not None and "and 99990 more; expected recipient+xml or inventory" in result.error
+    assert len(result.error) < 2000
+    raising = PythonCandidate("raises", lambda scenario: (_ for _ in ()).throw(ValueError("x" * 1_000_000)))
+    result = _run(raising, _case(cases))
+    assert result.error is not None and len(result.error) < 2200 and result.error.endswith("...")

@@ -90,7 +90,7 @@ class PythonCandidate:
             try:
                 outcome["lines"] = list(itertools.islice(self.function(private), limits.max_output_lines + 1))
             except BaseException as exc:  # noqa: BLE001 - any failure of the candidate is its case's failure
-                outcome["error"] = f"{type(exc).__name__}: {exc}"
+                outcome["error"] = f"{type(exc).__name__}: {shortened(str(exc))}"
 
         worker = threading.Thread(target=call, name=f"candidate {self.name}", daemon=True)
         worker.start()
@@ -238,6 +238,11 @@ def _line_shape(stream: Any) -> tuple[int, int | None]:
     return count + (1 if current else 0), over
 
 
+def shortened(text: str, limit: int = MAX_STDERR_SHOWN) -> str:
+    """A candidate's own words in a report, cut to a length a reader can take in."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object whose keys are unique: a line saying two things is refused, not read last-wins."""
     result: dict[str, Any] = {}
@@ -283,7 +288,9 @@ def _line_problem(line: Any) -> str | None:
         if isinstance(entry, Mapping) and set(entry) == {"device", "firmware_version"} and all(isinstance(v, str) for v in entry.values()):
             return None if all(len(value) <= MAX_FIELD for value in entry.values()) else f"has an inventory field longer than {MAX_FIELD}"
         return "has an inventory entry without exactly 'device' and 'firmware_version' strings"
-    return f"has keys {sorted(map(str, line))}; expected recipient+xml or inventory"
+    keys = sorted(shortened(str(key), 64) for key in itertools.islice(line, 10))
+    more = f" and {len(line) - 10} more" if len(line) > 10 else ""
+    return f"has keys {keys}{more}; expected recipient+xml or inventory"
 
 
 def make_candidate(spec: str, cwd: Path | None = None, import_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Candidate:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines, object_without_repeated_keys
+from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines, object_without_repeated_keys, shortened
 
 MAX_CHILD_ADDRESS_SPACE = 4 * 1024**3
 _LINE, _ERROR, _DONE = b"L", b"E", b"D"
@@ -132,10 +132,11 @@ def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> Non
         found = callable(getattr(module, function_name, None))
         sender.send_bytes(b"" if found else f"{module_name} has no function {function_name}".encode())
     except ImportError as exc:
-        sender.send_bytes(f"cannot import {module_name}: {exc}".encode("utf-8", errors="replace"))
+        sender.send_bytes(f"cannot import {module_name}: {shortened(str(exc))}".encode("utf-8", errors="replace"))
     except BaseException as exc:  # noqa: BLE001 - whatever the module does while importing is its problem, reported
         with contextlib.suppress(OSError):
-            sender.send_bytes(f"importing {module_name} raised {type(exc).__name__}: {exc}".encode("utf-8", errors="replace"))
+            problem = f"importing {module_name} raised {type(exc).__name__}: {shortened(str(exc))}"
+            sender.send_bytes(problem.encode("utf-8", errors="replace"))
     finally:
         sender.close()
 
@@ -168,6 +169,6 @@ def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], 
         pass  # the suite stopped listening (a limit was reached); it reports that itself
     except BaseException as exc:  # noqa: BLE001 - the candidate's failure is reported, whatever it is
         with contextlib.suppress(OSError):
-            sender.send_bytes(_ERROR + f"raised {type(exc).__name__}: {exc}".encode("utf-8", errors="replace"))
+            sender.send_bytes(_ERROR + f"raised {type(exc).__name__}: {shortened(str(exc))}".encode("utf-8", errors="replace"))
     finally:
         sender.close()
