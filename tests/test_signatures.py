@@ -137,7 +137,14 @@ def _edits() -> dict[str, tuple[str, object]]:
         "issuer-in-reverse-order": ("unknown-signer", swap("CN=Z1,OU=07", "OU=07,CN=Z1")),
         "issuer-with-spaces-after-commas": ("valid", swap("CN=Z1,OU=07", "CN=Z1, OU=07")),  # KeyInfo is outside the signed content
         "issuer-in-lower-case-types": ("valid", swap("CN=Z1,OU=07", "cn=Z1,ou=07")),
-        "comment-inside-signature-value": ("outside-profile", swap("<ds:SignatureValue>", "<ds:SignatureValue><!-- x -->")),
+        # KeyInfo and the values' comments are outside what is signed: XPath reads the text around a comment
+        "comment-inside-signature-value": ("valid", swap("<ds:SignatureValue>", "<ds:SignatureValue><!-- x -->")),
+        "comment-inside-digest-value": ("valid", swap("<ds:DigestValue>necB", "<ds:DigestValue>ne<!-- x -->cB")),
+        "comment-inside-issuer-name": ("valid", swap("CN=Z1,OU=07", "CN=Z1,<!-- x -->OU=07")),
+        "instruction-before-issuer-name": ("valid", swap("<ds:X509IssuerName>", "<ds:X509IssuerName><?pi x?>")),
+        "comment-inside-serial": ("valid", swap("506696129840", "506696<!-- x -->129840")),
+        "element-inside-signature-value": ("outside-profile", swap("<ds:SignatureValue>", "<ds:SignatureValue><ds:X/>")),
+        "non-breaking-space-in-issuer": ("unknown-signer", swap("CN=Z1,OU=07", "CN=Z1,\u00a0OU=07")),
         "declaration-dropped": ("valid", lambda t: t.split("?>", 1)[1]),
         "comment-inside-signed-info": ("valid", swap("<ds:SignedInfo>", "<ds:SignedInfo><!-- not signed -->")),
     }

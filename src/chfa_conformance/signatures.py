@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -187,17 +187,18 @@ def _signed_info_parts(
     )
     if problem is not None:
         return SignatureVerdict("outside-profile", problem)
-    digest = _base64(references[0].findtext(f"{{{DS}}}DigestValue") or "")
-    raw_value = _base64(value.text or "") if len(value) == 0 else None  # no child node at all, not even a comment
+    digest = _base64(_text_value(references[0].find(f"{{{DS}}}DigestValue")))
+    value_text = _text_value(value)
+    raw_value = _base64(value_text)
     if digest is None or len(digest) != 32:
         return SignatureVerdict("outside-profile", "DigestValue is not the base64 of a 32-byte SHA-256 digest")
     if raw_value is None or len(raw_value) != 64:
-        seen = f"{len(raw_value)} bytes" if raw_value is not None else "not bare text" if len(value) else "not base64"
+        seen = f"{len(raw_value)} bytes" if raw_value is not None else "not base64" if value_text is not None else "holding an element"
         return SignatureVerdict("outside-profile", f"SignatureValue is {seen}; the profile has a 64-byte raw r||s value (not DER)")
-    serial_text = (key_info.findtext(f".//{{{DS}}}X509SerialNumber") or "").strip()
+    serial_text = (_text_value(key_info.find(f".//{{{DS}}}X509SerialNumber")) or "").strip(" \t\r\n")
     if _SERIAL.fullmatch(serial_text) is None:
         return SignatureVerdict("outside-profile", f"X509SerialNumber {serial_text[:40]!r} is not a decimal serial number")
-    issuer = " ".join((key_info.findtext(f".//{{{DS}}}X509IssuerName") or "").split())
+    issuer = " ".join(_XML_SPACE.split((_text_value(key_info.find(f".//{{{DS}}}X509IssuerName")) or "").strip(" \t\r\n")))
     return _Signed(signature, signed_info, digest, raw_value, issuer, int(serial_text))
 
 
@@ -260,7 +261,7 @@ def _issuer_name(text: str) -> x509.Name | None:
         attribute, equals, value = rdn.partition("=")
         if not equals:
             return None
-        rdns.append(f"{attribute.strip().upper()}={value.strip()}")
+        rdns.append(f"{attribute.strip(' ').upper()}={value.strip(' ')}")  # RFC 4514 spaces only, never U+00A0
     try:
         return x509.Name.from_rfc4514_string(",".join(rdns))
     except ValueError:
@@ -305,7 +306,18 @@ def _serial_text(serial: int) -> str:
     return f"{serial} (0x{serial:X})"
 
 
-def _base64(text: str) -> bytes | None:
+def _text_value(element: etree._Element | None) -> str | None:
+    """The text an element holds, comments and processing instructions skipped (as XPath reads it);
+    None when it holds an element, which no value field of the profile may."""
+    if element is None or any(isinstance(child.tag, str) for child in element):
+        return None
+    texts: Any = element.xpath("text()")
+    return "".join(texts)
+
+
+def _base64(text: str | None) -> bytes | None:
+    if text is None:
+        return None
     try:
         return base64.b64decode(_XML_SPACE.sub("", text), validate=True)
     except (binascii.Error, ValueError):
