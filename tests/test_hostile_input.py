@@ -165,3 +165,8 @@ def test_a_doctype_in_a_wide_encoding_is_refused_by_the_prolog_scan(codec: str) 
     problem = parse_untrusted(document)
     assert isinstance(problem, XmlProblem) and problem.kind == "dtd-refused"
     assert not isinstance(parse_untrusted('<?xml version="1.0"?><a>x</a>'.encode(codec)), XmlProblem)
+
+
+def test_a_long_comment_does_not_carry_a_wide_doctype_past_the_scan() -> None:
+    document = BOMB.format(codec="UTF-16").replace("?><!DOCTYPE", "?><!--" + "x" * 400_000 + "--><!DOCTYPE").encode("utf-16")
+    assert xml_safety._declares_doctype(document)

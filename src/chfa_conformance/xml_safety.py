@@ -25,7 +25,6 @@ _WIDE_ENCODINGS = (  # how a document in UTF-32 or UTF-16 starts (with or withou
     (b"<\x00", "utf-16-le"),
     (b"\x00<", "utf-16-be"),
 )
-_PROLOG_SCAN_BYTES = 256 * 1024
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
@@ -80,19 +79,19 @@ def _declares_doctype(data: bytes) -> bool:
     """Whether a DOCTYPE follows the prolog (declaration, comments, PIs, space): refused before
     libxml2 reads its internal subset. The words inside a comment or text do not count; a
     document in an encoding this scan cannot read is checked again after parsing."""
-    data = _as_utf8_prefix(data)
+    data = _as_utf8(data)
     position = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     while (match := _PROLOG_ITEM.match(data, position)) is not None and match.end() > position:
         position = match.end()
     return data.startswith(b"<!DOCTYPE", position)
 
 
-def _as_utf8_prefix(data: bytes) -> bytes:
-    """A UTF-16 or UTF-32 document's start re-encoded as UTF-8, so the prolog scan reads it too."""
+def _as_utf8(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document re-encoded as UTF-8, so the prolog scan reads it too. Whole (it is
+    at most MAX_DOCUMENT_BYTES): a prefix would let a long comment carry the DOCTYPE past the scan."""
     for start, codec in _WIDE_ENCODINGS:
         if data.startswith(start):
-            prefix = data[:_PROLOG_SCAN_BYTES].decode(codec, errors="replace").lstrip("\ufeff")
-            return prefix.encode("utf-8")
+            return data.decode(codec, errors="replace").lstrip("\ufeff").encode("utf-8")
     return data
 
 
