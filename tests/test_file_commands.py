@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from chfa_conformance.cases import Case
 from chfa_conformance.cli import main
+from reference_impl import emit
 from tests.conftest import DCCBOXED, PROJECT
 from tests.test_signatures import ALL_CERTS, DCCBOXED_VERDICTS
 
@@ -114,3 +116,13 @@ def test_the_installed_command_runs_as_a_separate_process(messages: list[Path]) 
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith(f"{DCCBOXED / 'readfw-response.xml'}: valid: signed by CN=Z1,OU=07 serial ")
+
+
+def test_validate_works_from_the_folder_holding_the_files(cases: list[Case], tmp_path: Path) -> None:
+    electricity_only = next(case for case in cases if case.id == "electricity-only")
+    (tmp_path / "alert.xml").write_bytes(emit(electricity_only.scenario.as_protocol())[0]["xml"].encode())
+    done = subprocess.run(
+        [sys.executable, "-m", "chfa_conformance.cli", "validate", "alert.xml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("alert.xml: valid: schemaVersion 5.1, compact schemas in ")

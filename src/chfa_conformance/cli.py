@@ -174,6 +174,14 @@ def _selftest(args: argparse.Namespace) -> int:
     return 0 if all(verdict.exact for verdict in verdicts) and not problems else 1
 
 
+def _default_project() -> Path:
+    """Here when here is a project; else the checkout this package runs from, so an auditor's
+    `validate` works from the folder holding the files."""
+    here = Path.cwd()
+    checkout = Path(__file__).resolve().parents[2]
+    return here if (here / "specs").is_dir() or not (checkout / "specs").is_dir() else checkout
+
+
 def _positive_count(text: str) -> int:
     try:
         value = int(text)
@@ -190,6 +198,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.duis_xsd is not None:
         schemas = official_schemas(args.duis_xsd)
     else:
+        if not (args.project / "specs").is_dir():
+            raise ValueError(f"{args.project} holds no specs/ folder: pass --project or --duis-xsd DIR")
         schemas = compact_schemas(args.project / "schemas", load_spec(args.project / "specs").profile)
     schemas.compile_all()  # a broken schema folder stops here, before any file is judged
     return _report([validate_file(path, schemas) for path in args.files])
@@ -219,7 +229,9 @@ def _signing_material(catalogue: Any, folder: Path) -> list[Path]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chfa-conformance", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--project", type=Path, default=Path.cwd(), help="folder holding specs/ and schemas/ (default: here)")
+    parser.add_argument(
+        "--project", type=Path, default=_default_project(), help="folder holding specs/ and schemas/ (default: here, else this checkout)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="run case files against a candidate")
     check.add_argument("cases", nargs="+", type=Path, metavar="CASE")
