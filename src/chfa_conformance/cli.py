@@ -26,7 +26,7 @@ from chfa_conformance.captured import FileVerdict, validate_file, verify_file
 from chfa_conformance.cases import Generation, load_case, load_entry, load_wave
 from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
 from chfa_conformance.errors import SchemaLoadError, SourceError
-from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
+from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, project_specs, run_case
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Search, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
@@ -198,9 +198,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.duis_xsd is not None:
         schemas = official_schemas(args.duis_xsd)
     else:
-        if not (args.project / "specs").is_dir():
-            raise ValueError(f"{args.project} holds no specs/ folder: pass --project or --duis-xsd DIR")
-        schemas = compact_schemas(args.project / "schemas", load_spec(args.project / "specs").profile)
+        schemas = compact_schemas(args.project / "schemas", load_spec(project_specs(args.project)).profile)
     schemas.compile_all()  # a broken schema folder stops here, before any file is judged
     return _report([validate_file(path, schemas) for path in args.files])
 

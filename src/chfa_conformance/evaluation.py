@@ -72,6 +72,13 @@ def result_of(case: Case, settings: RunSettings, output: CandidateOutput, starte
     )
 
 
+def project_specs(project: Path) -> Path:
+    """The project's specs/ folder; a folder that is not a project is named in one line."""
+    if not (project / "specs").is_dir():
+        raise ValueError(f"{project} holds no specs/ folder: run from the project's folder or pass --project")
+    return project / "specs"
+
+
 def build_settings(
     project: Path,
     candidate: str,
@@ -82,9 +89,7 @@ def build_settings(
     dsp_certs: Sequence[Path] = (),
 ) -> RunSettings:
     """Load the spec and the schemas a run needs; every problem raises before any case runs."""
-    if specs_dir is None and not (project / "specs").is_dir():
-        raise ValueError(f"{project} holds no specs/ folder: run from the project's folder or pass --project")
-    spec = load_spec(specs_dir or project / "specs")
+    spec = load_spec(specs_dir or project_specs(project))
     schemas_dir = schemas_dir or project / "schemas"
     schemas = official_schemas(duis_xsd) if duis_xsd is not None else compact_schemas(schemas_dir, spec.profile)
     schemas.compile_all()

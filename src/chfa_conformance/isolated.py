@@ -115,19 +115,20 @@ def _end_group(child: Any) -> None:
     child.join(5)
 
 
-def _own_group() -> None:
-    """In the child: a process group of its own, so whatever the candidate forks ends with it."""
+def _enter_child(search_path: tuple[str, ...]) -> None:
+    """In the child, before any vendor code: a process group of its own (whatever the candidate
+    forks ends with it), the address-space cap, and the project on the import path."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
+    sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
 
 
 def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> None:
     """In the child: import the module and find the function; send "" or the problem."""
     module_name, _, function_name = target.partition(":")
-    _own_group()
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
-        sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
+        _enter_child(search_path)
         module = importlib.import_module(module_name)
         found = callable(getattr(module, function_name, None))
         sender.send_bytes(b"" if found else f"{module_name} has no function {function_name}".encode())
@@ -153,10 +154,8 @@ def _lines(raw: list[bytes], name: str) -> CandidateOutput:
 
 def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], sender: Connection, max_lines: int) -> None:
     """In the child: call the function, send each line as JSON, then the end marker."""
-    _own_group()
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
-        sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
+        _enter_child(search_path)
         module_name, _, function_name = target.partition(":")
         function = getattr(importlib.import_module(module_name), function_name)
         for count, line in enumerate(function(scenario), start=1):
