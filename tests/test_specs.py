@@ -149,6 +149,14 @@ BAD_CASES = {
         14,
         "meter 00-DB-12-34-56-78-90-A1 is served by two hubs",
     ),
+    "meter-listed-twice-under-one-hub": (
+        BASE_CASE.replace(
+            "  - chf: 00-DB-12-34-56-78-90-B0",
+            "      - {id: 00-DB-12-34-56-78-90-A1, type: ESME, commissioned: false}\n  - chf: 00-DB-12-34-56-78-90-B0",
+        ),
+        12,
+        "meter 00-DB-12-34-56-78-90-A1 is listed twice under hub 00-DB-12-34-56-78-90-A0",
+    ),
     "event-for-unknown-hub": (
         BASE_CASE.replace("- {hub: 00-DB-12-34-56-78-90-A0,", "- {hub: 00-DB-12-34-56-78-90-C0,"),
         16,

@@ -201,6 +201,8 @@ def _hubs(items: list[Mapping[str, Any]], users: Mapping[str, User], problems: _
         for meter_index, meter_item in enumerate(item.get("meters", [])):
             where = ("hubs", hub_index, "meters", meter_index)
             meter = _meter(meter_item, users, problems, where)
+            if meter_home.get(meter.id) == chf:
+                raise problems.stop((*where, "id"), f"meter {meter.id} is listed twice under hub {chf}")
             if meter.id in meter_home:
                 raise problems.stop((*where, "id"), f"meter {meter.id} is served by two hubs ({meter_home[meter.id]} and {chf})")
             meter_home[meter.id] = chf
