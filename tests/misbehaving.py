@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -61,3 +62,19 @@ def forks_a_sleeper(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
     while not pid_file.is_file():
         time.sleep(0.01)
     return []
+
+
+def prints_and_raises(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    print("vendor: reading the inventory")
+    print("vendor: no supplier table", file=sys.stderr)
+    raise RuntimeError("vendor bug")
+
+
+def prints_and_emits(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    print("vendor: emitting")
+    return emit(scenario)
+
+
+def closes_its_descriptors(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    os.closerange(3, 200)
+    return emit(scenario)

@@ -125,17 +125,24 @@ IMPORT_MISBEHAVIOURS = {
     "hangs": ("import time\ntime.sleep(60)" + _EMIT, "importing hangs did not finish within 2s"),
     "raises": ("raise RuntimeError('vendor bug')" + _EMIT, "importing raises raised RuntimeError: vendor bug"),
     "lacks_emit": ("def emitter(scenario):\n    return []\n", "lacks_emit has no function emit"),
+    "prints_then_raises": (
+        "print('vendor: reading /etc/vendor.conf')\nraise RuntimeError('no config')" + _EMIT,
+        "importing prints_then_raises raised RuntimeError: no config; it last printed: vendor: reading /etc/vendor.conf",
+    ),
 }
 
 
 @pytest.mark.parametrize("module", sorted(IMPORT_MISBEHAVIOURS))
-def test_a_module_that_misbehaves_while_imported_is_refused_at_set_up(module: str, tmp_path: Path) -> None:
+def test_a_module_that_misbehaves_while_imported_is_refused_at_set_up(
+    module: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     body, problem = IMPORT_MISBEHAVIOURS[module]
     (tmp_path / f"{module}.py").write_text(body)
     with pytest.raises(ValueError, match=r"^python candidate: ") as raised:
         make_candidate(f"python:{module}:emit", tmp_path, import_timeout_seconds=2.0)
     assert problem in str(raised.value)
     assert module not in sys.modules  # the suite's own process never ran the vendor's module
+    assert capfd.readouterr() == ("", "")  # what it printed is in the message, not in the suite's output
 
 
 def test_an_unclosed_quote_in_a_command_line_is_named(tmp_path: Path) -> None:
@@ -183,6 +190,24 @@ def test_misbehaving_python_candidate_is_contained(behaviour: str, cases: list[C
     assert time.monotonic() - started < timeout + 20
     assert result.error is not None and PYTHON_MISBEHAVIOURS[behaviour] in result.error, result.error
     assert result.findings == ()
+
+
+def test_what_a_python_candidate_prints_goes_with_its_case_not_into_the_suite_output(
+    cases: list[Case], capfd: pytest.CaptureFixture[str]
+) -> None:
+    failed = _run(make_candidate("python:tests.misbehaving:prints_and_raises", PROJECT), _case(cases))
+    passed = _run(make_candidate("python:tests.misbehaving:prints_and_emits", PROJECT), _case(cases))
+    assert failed.error is not None and "raised RuntimeError: vendor bug" in failed.error
+    assert failed.stderr.splitlines() == ["vendor: reading the inventory", "vendor: no supplier table"]
+    assert passed.error is None and passed.findings == () and passed.stderr == "vendor: emitting\n"
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_python_candidate_that_closes_the_suite_pipe_fails_quietly(cases: list[Case], capfd: pytest.CaptureFixture[str]) -> None:
+    result = _run(make_candidate("python:tests.misbehaving:closes_its_descriptors", PROJECT), _case(cases))
+    assert result.error is not None and "ended without finishing its output" in result.error
+    assert "Traceback" not in result.stderr
+    assert capfd.readouterr() == ("", "")
 
 
 def test_a_python_candidate_that_edits_its_input_cannot_change_the_case(cases: list[Case]) -> None:

@@ -14,20 +14,30 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import importlib
+import io
 import json
 import multiprocessing
 import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from chfa_conformance.candidates import CandidateOutput, Limits, collect_lines, object_without_repeated_keys, shortened
+from chfa_conformance.candidates import (
+    MAX_STDERR_SHOWN,
+    CandidateOutput,
+    Limits,
+    collect_lines,
+    object_without_repeated_keys,
+    shortened,
+)
 
 MAX_CHILD_ADDRESS_SPACE = 4 * 1024**3
 _LINE, _ERROR, _DONE = b"L", b"E", b"D"
@@ -42,19 +52,21 @@ class IsolatedPythonCandidate:
     def run(self, scenario: Mapping[str, Any], limits: Limits) -> CandidateOutput:
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_serve,
-            args=(self.target, self.search_path, copy.deepcopy(dict(scenario)), sender, limits.max_output_lines),
-            name=f"candidate {self.name}",
-            daemon=True,
-        )
-        child.start()
-        sender.close()
-        try:
-            return _collect(receiver, child, self.name, limits)
-        finally:
-            receiver.close()
-            _end_group(child)
+        with tempfile.TemporaryFile() as printed:
+            child = context.Process(
+                target=_serve,
+                args=(self.target, self.search_path, copy.deepcopy(dict(scenario)), sender, limits.max_output_lines, printed.fileno()),
+                name=f"candidate {self.name}",
+                daemon=True,
+            )
+            child.start()
+            sender.close()
+            try:
+                output = _collect(receiver, child, self.name, limits)
+            finally:
+                receiver.close()
+                _end_group(child)
+            return dataclasses.replace(output, stderr=_tail(printed))
 
 
 def _collect(receiver: Connection, child: Any, name: str, limits: Limits) -> CandidateOutput:
@@ -88,22 +100,39 @@ def import_problem(target: str, search_path: tuple[str, ...], timeout_seconds: f
     """Why `module:function` cannot be used as a candidate, found by importing it in a child; None if it can."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_probe, args=(target, search_path, sender), name=f"import {target}", daemon=True)
-    child.start()
-    sender.close()
-    module_name = target.partition(":")[0]
-    try:
-        if not receiver.poll(timeout_seconds):
-            return f"importing {module_name} did not finish within {timeout_seconds:g}s"
+    with tempfile.TemporaryFile() as printed:
+        child = context.Process(target=_probe, args=(target, search_path, sender, printed.fileno()), name=f"import {target}", daemon=True)
+        child.start()
+        sender.close()
         try:
-            problem = receiver.recv_bytes(64 * 1024).decode("utf-8", errors="replace")
-        except (EOFError, OSError):
-            child.join(5)
-            return f"importing {module_name} ended its process (exit status {child.exitcode})"
-        return problem or None
-    finally:
-        receiver.close()
-        _end_group(child)
+            problem = _import_outcome(receiver, child, target.partition(":")[0], timeout_seconds)
+        finally:
+            receiver.close()
+            _end_group(child)
+        return _with_last_printed_line(problem, _tail(printed))
+
+
+def _import_outcome(receiver: Connection, child: Any, module_name: str, timeout_seconds: float) -> str | None:
+    if not receiver.poll(timeout_seconds):
+        return f"importing {module_name} did not finish within {timeout_seconds:g}s"
+    try:
+        problem = receiver.recv_bytes(64 * 1024).decode("utf-8", errors="replace")
+    except (EOFError, OSError):
+        child.join(5)
+        return f"importing {module_name} ended its process (exit status {child.exitcode})"
+    return problem or None
+
+
+def _with_last_printed_line(problem: str | None, printed: str) -> str | None:
+    """The set-up error is one line, so of what the module printed only its last line goes with it."""
+    last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
+    return problem if problem is None or not last else f"{problem}; it last printed: {shortened(last, 300)}"
+
+
+def _tail(printed: Any) -> str:
+    printed.seek(0, os.SEEK_END)
+    printed.seek(max(0, printed.tell() - MAX_STDERR_SHOWN))
+    return str(printed.read().decode("utf-8", errors="replace"))
 
 
 def _end_group(child: Any) -> None:
@@ -115,20 +144,32 @@ def _end_group(child: Any) -> None:
     child.join(5)
 
 
-def _enter_child(search_path: tuple[str, ...]) -> None:
+def _enter_child(search_path: tuple[str, ...], printed_fd: int) -> None:
     """In the child, before any vendor code: a process group of its own (whatever the candidate
-    forks ends with it), the address-space cap, and the project on the import path."""
+    forks ends with it), the address-space cap, the project on the import path, and what the
+    candidate prints kept for the report instead of mixed into the suite's own output."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    os.dup2(printed_fd, 1)
+    os.dup2(printed_fd, 2)
+    sys.stdin, sys.stdout, sys.stderr = _text_stream(0, "r"), _text_stream(1, "w"), _text_stream(2, "w")
     resource.setrlimit(resource.RLIMIT_AS, (MAX_CHILD_ADDRESS_SPACE, MAX_CHILD_ADDRESS_SPACE))
     sys.path[:0] = [entry for entry in search_path if entry not in sys.path]
 
 
-def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> None:
+def _text_stream(fd: int, mode: str) -> io.TextIOWrapper:
+    """A fresh stream on a standard fd: under pytest the inherited sys.stdout points at pytest's capture file."""
+    return io.TextIOWrapper(io.FileIO(fd, mode, closefd=False), errors="backslashreplace", line_buffering=True)
+
+
+def _probe(target: str, search_path: tuple[str, ...], sender: Connection, printed_fd: int) -> None:
     """In the child: import the module and find the function; send "" or the problem."""
     module_name, _, function_name = target.partition(":")
     try:
-        _enter_child(search_path)
+        _enter_child(search_path, printed_fd)
         module = importlib.import_module(module_name)
         found = callable(getattr(module, function_name, None))
         sender.send_bytes(b"" if found else f"{module_name} has no function {function_name}".encode())
@@ -139,7 +180,8 @@ def _probe(target: str, search_path: tuple[str, ...], sender: Connection) -> Non
             problem = f"importing {module_name} raised {type(exc).__name__}: {shortened(str(exc))}"
             sender.send_bytes(problem.encode("utf-8", errors="replace"))
     finally:
-        sender.close()
+        with contextlib.suppress(OSError):
+            sender.close()
 
 
 def _lines(raw: list[bytes], name: str) -> CandidateOutput:
@@ -152,10 +194,12 @@ def _lines(raw: list[bytes], name: str) -> CandidateOutput:
     return collect_lines(lines, name)
 
 
-def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], sender: Connection, max_lines: int) -> None:
+def _serve(
+    target: str, search_path: tuple[str, ...], scenario: dict[str, Any], sender: Connection, max_lines: int, printed_fd: int
+) -> None:
     """In the child: call the function, send each line as JSON, then the end marker."""
     try:
-        _enter_child(search_path)
+        _enter_child(search_path, printed_fd)
         module_name, _, function_name = target.partition(":")
         function = getattr(importlib.import_module(module_name), function_name)
         for count, line in enumerate(function(scenario), start=1):
@@ -170,4 +214,5 @@ def _serve(target: str, search_path: tuple[str, ...], scenario: dict[str, Any], 
         with contextlib.suppress(OSError):
             sender.send_bytes(_ERROR + f"raised {type(exc).__name__}: {shortened(str(exc))}".encode("utf-8", errors="replace"))
     finally:
-        sender.close()
+        with contextlib.suppress(OSError):
+            sender.close()

@@ -46,7 +46,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
         if evidence:
             lines.append(f"    {evidence}")
     if result.stderr.strip():
-        lines.append("candidate stderr (last lines):")
+        lines.append("candidate's own output, stderr or prints (last lines):")
         lines += ["    " + line for line in result.stderr.strip().splitlines()[-10:]]
     lines.append(f"replay: {replay}")
     return "\n".join(lines)
