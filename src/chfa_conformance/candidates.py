@@ -128,7 +128,7 @@ class CommandCandidate:
             except OSError as exc:
                 return CandidateOutput(error=f"candidate {self.name} could not start: {exc.strerror or exc}")
             failure = _converse(process, payload, limits, stdout_file)
-            stderr = _tail(stderr_file)
+            stderr = printed_tail(stderr_file)
             if failure is not None:
                 return CandidateOutput(error=f"candidate {self.name} {failure}", stderr=stderr)
             stdout_file.seek(0)
@@ -190,7 +190,8 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def _tail(stream: Any) -> str:
+def printed_tail(stream: Any) -> str:
+    """The last words a candidate wrote to a file of its own: enough to explain a failure, never the whole flood."""
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(max(0, size - MAX_STDERR_SHOWN))

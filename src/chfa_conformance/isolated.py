@@ -31,11 +31,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from chfa_conformance.candidates import (
-    MAX_STDERR_SHOWN,
     CandidateOutput,
     Limits,
     collect_lines,
     object_without_repeated_keys,
+    printed_tail,
     shortened,
 )
 
@@ -66,7 +66,7 @@ class IsolatedPythonCandidate:
             finally:
                 receiver.close()
                 _end_group(child)
-            return dataclasses.replace(output, stderr=_tail(printed))
+            return dataclasses.replace(output, stderr=printed_tail(printed))
 
 
 def _collect(receiver: Connection, child: Any, name: str, limits: Limits) -> CandidateOutput:
@@ -109,7 +109,7 @@ def import_problem(target: str, search_path: tuple[str, ...], timeout_seconds: f
         finally:
             receiver.close()
             _end_group(child)
-        return _with_last_printed_line(problem, _tail(printed))
+        return _with_last_printed_line(problem, printed_tail(printed))
 
 
 def _import_outcome(receiver: Connection, child: Any, module_name: str, timeout_seconds: float) -> str | None:
@@ -127,12 +127,6 @@ def _with_last_printed_line(problem: str | None, printed: str) -> str | None:
     """The set-up error is one line, so of what the module printed only its last line goes with it."""
     last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
     return problem if problem is None or not last else f"{problem}; it last printed: {shortened(last, 300)}"
-
-
-def _tail(printed: Any) -> str:
-    printed.seek(0, os.SEEK_END)
-    printed.seek(max(0, printed.tell() - MAX_STDERR_SHOWN))
-    return str(printed.read().decode("utf-8", errors="replace"))
 
 
 def _end_group(child: Any) -> None:
