@@ -1,8 +1,9 @@
 """Candidate adapters: hand a scenario to a DSP build and collect what it delivers.
 
 `reference` (the embedded emitter), `python:module:function` (in a forked child) and
-`cmd:<command line>` (any language: scenario JSON on stdin, JSON lines on stdout) all end
-in the same CandidateOutput. A candidate that hangs, crashes, exits non-zero, floods its
+`cmd:<command line>` (any language: scenario JSON on stdin, JSON lines on stdout) and
+`http://...` (a harness answering a POST with those lines, http_candidate.py) all end in the
+same CandidateOutput. A candidate that hangs, crashes, exits non-zero, floods its
 output or prints something that is not a protocol line yields an output with `error` set,
 so its case fails with that message and the run goes on.
 """
@@ -132,7 +133,7 @@ class CommandCandidate:
             if failure is not None:
                 return CandidateOutput(error=f"candidate {self.name} {failure}", stderr=stderr)
             stdout_file.seek(0)
-            return _parse_stream(stdout_file, self.name, limits, stderr)
+            return parse_saved_output(stdout_file, self.name, limits, stderr)
 
 
 def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, sink: Any) -> str | None:
@@ -198,7 +199,7 @@ def printed_tail(stream: Any) -> str:
     return str(stream.read().decode("utf-8", errors="replace"))
 
 
-def _parse_stream(stream: Any, name: str, limits: Limits, stderr: str) -> CandidateOutput:
+def parse_saved_output(stream: Any, name: str, limits: Limits, stderr: str) -> CandidateOutput:
     """Protocol lines from the saved output; memory stays bounded by one line of MAX_LINE_BYTES."""
     count, over = _line_shape(stream)  # measured before parsing: a flood or a huge line is never held in memory
     if count > limits.max_output_lines:
@@ -318,4 +319,8 @@ def make_candidate(spec: str, cwd: Path | None = None, import_timeout_seconds: f
         if not argv:
             raise ValueError('cmd: needs a command line, e.g. cmd:"python -m reference_impl"')
         return CommandCandidate(spec, argv, cwd)
-    raise ValueError(f'unknown candidate {spec!r}: use reference, python:module:function or cmd:"command line"')
+    if spec.startswith(("http://", "https://")):
+        from chfa_conformance.http_candidate import http_candidate  # noqa: PLC0415 - it builds on this module
+
+        return http_candidate(spec)
+    raise ValueError(f'unknown candidate {spec!r}: use reference, python:module:function, cmd:"command line" or http://host:port/path')
