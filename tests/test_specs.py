@@ -9,11 +9,12 @@ import pytest
 
 from chfa_conformance.cases import Case, load_case
 from chfa_conformance.errors import SourceError
-from chfa_conformance.evaluation import CaseResult
+from chfa_conformance.evaluation import CaseResult, run_case
 from chfa_conformance.findings import JUDGED_REQUIREMENTS
+from chfa_conformance.report import describe_failure
 from chfa_conformance.specs import Spec, load_spec
 from chfa_conformance.yaml_source import load_yaml
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, settings_for
 
 SHARED_REQUIREMENTS = PROJECT.parent / "shared" / "REQUIREMENTS.md"
 CHECKS = PROJECT / "src" / "chfa_conformance" / "checks"
@@ -279,3 +280,14 @@ def test_a_count_written_as_a_decimal_is_refused_with_its_line(spec: Spec, tmp_p
     path.write_text((PROJECT / "cases" / "pilot-wave-5000.yaml").read_text().replace("hubs: 5000", "hubs: 15.0"))
     with pytest.raises(SourceError, match=r"wave.yaml:\d+: case file: at wave/hubs: 15.0 is not of type 'integer'$"):
         load_case(path, spec, PROJECT / "schemas")
+
+
+def test_a_case_profile_override_is_read_as_the_spec_reads_it_and_named_with_its_failures(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "override.yaml"
+    override = 'profile: {dcc_originator: "90-b3-d5-1f-30-00-00-02", alert_code: N65}\nrequirements:'
+    path.write_text(BASE_CASE.replace("requirements:", override))
+    case = load_case(path, spec, PROJECT / "schemas")
+    result = run_case(case, settings_for("reference"))
+    assert result.findings == ()  # a lower-case originator is the same EUI, as it is in specs/
+    assert case.scenario.profile.changes_from(spec.profile) == ["alert_code N65"]
+    assert "\nprofile overridden by this case: alert_code N65\n" in describe_failure(result, spec, "replay")

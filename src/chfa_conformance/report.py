@@ -37,6 +37,9 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
         f"case {case.id} ({case.path}:{case.line}): {case.description}",
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
+    overrides = case.scenario.profile.changes_from(spec.profile)
+    if overrides:
+        lines.append(f"profile overridden by this case: {'; '.join(overrides)}")
     if result.error is not None:
         lines.append(f"CANDIDATE FAILED: {one_line(result.error)}")
     for finding in sorted(result.findings, key=lambda item: (item.requirement, item.delivery or 0)):

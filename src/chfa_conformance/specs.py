@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +46,14 @@ class Profile:
     def overridden(self, settings: Mapping[str, Any]) -> Profile:
         """A copy with the given settings replaced (already schema-checked by the caller)."""
         changes: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in settings.items()}
+        if "dcc_originator" in changes:
+            changes["dcc_originator"] = changes["dcc_originator"].upper()  # EUIs compare in one case, as in specs/
         return replace(self, **changes)
+
+    def changes_from(self, other: Profile) -> list[str]:
+        """The settings that differ from `other` (a case's overrides against the run's profile), as 'name value'."""
+        names = [setting.name for setting in fields(self) if setting.name != "assumptions"]
+        return [f"{name} {_setting_text(getattr(self, name))}" for name in names if getattr(self, name) != getattr(other, name)]
 
     def contradiction(self) -> str | None:
         """A setting that contradicts another, or None."""
@@ -83,6 +90,10 @@ class Profile:
         ]
         lines += [f"assumed {name}: {text}" for name, text in sorted(self.assumptions.items())]
         return lines
+
+
+def _setting_text(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, tuple) else str(value)
 
 
 @dataclass(frozen=True)
