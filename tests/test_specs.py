@@ -291,3 +291,19 @@ def test_a_case_profile_override_is_read_as_the_spec_reads_it_and_named_with_its
     assert result.findings == ()  # a lower-case originator is the same EUI, as it is in specs/
     assert case.scenario.profile.changes_from(spec.profile) == ["alert_code N65"]
     assert "\nprofile overridden by this case: alert_code N65\n" in describe_failure(result, spec, "replay")
+
+
+@pytest.mark.parametrize(
+    "notice, findings",
+    [
+        ('{at: "2025-05-01T10:00:00Z"}', []),  # no hubs written: the notice covers every hub
+        ('{at: "2025-05-01T10:00:00Z", hubs: [00-DB-12-34-56-78-90-A0]}', []),
+        ('{at: "2025-05-01T10:00:00Z", hubs: []}', ["NOTICE-7-DAYS"]),  # names no hub: covers none
+        ('{at: "2025-05-01T10:00:00Z", hubs: [00-DB-12-34-56-78-90-B0]}', ["NOTICE-7-DAYS"]),
+    ],
+)
+def test_a_notice_covers_the_hubs_it_names_or_all_when_it_names_none(notice: str, findings: list[str], spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "notice.yaml"
+    path.write_text(BASE_CASE + f"notices:\n  - {notice}\n")
+    result = run_case(load_case(path, spec, PROJECT / "schemas"), settings_for("reference"))
+    assert [finding.requirement for finding in result.findings] == findings

@@ -99,10 +99,11 @@ class FirmwareEvent:
 
 @dataclass(frozen=True)
 class Notice:
-    """A notice of coming activations; no hubs listed means every hub of the scenario."""
+    """A notice of coming activations; `hubs` None (not written) means every hub of the scenario,
+    while an empty list names no hub and so covers none."""
 
     at: datetime
-    hubs: tuple[str, ...]
+    hubs: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -294,8 +295,8 @@ def _refuse_impossible_histories(events: list[FirmwareEvent], problems: _Problem
 def _notices(items: list[Mapping[str, Any]], hubs: Mapping[str, Hub], problems: _Problems) -> tuple[Notice, ...]:
     notices = []
     for index, item in enumerate(items):
-        named = tuple(eui(chf) for chf in item.get("hubs", []))
-        for hub_index, chf in enumerate(named):
+        named = tuple(eui(chf) for chf in item["hubs"]) if "hubs" in item else None
+        for hub_index, chf in enumerate(named or ()):
             if chf not in hubs:
                 raise problems.stop(("notices", index, "hubs", hub_index), f"notice for unknown hub {chf}")
         notices.append(Notice(at=problems.instant(("notices", index, "at"), item["at"]), hubs=named))

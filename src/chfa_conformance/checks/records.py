@@ -152,7 +152,7 @@ def check_notices(scenario: Scenario) -> Iterator[Finding]:
     for event in scenario.activations():
         if event.urgent_security or scenario.hubs[event.hub].smets != 2:
             continue
-        covering = [n.at for n in scenario.notices if not n.hubs or event.hub in n.hubs]
+        covering = [n.at for n in scenario.notices if n.hubs is None or event.hub in n.hubs]
         if not any(at <= event.at - lead for at in covering):
             latest = max((at for at in covering if at <= event.at), default=None)
             yield Finding(
