@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,7 @@ def test_generate_saves_the_shrunk_failure_and_exits_1(small_entry: Path, tmp_pa
     )
     printed = capsys.readouterr().out
     assert code == 1
-    assert f"search again: chfa-conformance generate {small_entry} --seed=3 --candidate {MUTANT}" in printed
+    assert f"search again: chfa-conformance generate {small_entry} --seed=3 --candidate={MUTANT}" in printed
     saved = sorted((tmp_path / "out").glob("*.yaml"))
     assert [path.name for path in saved] == ["generated-seed-3-alert-fw-version.yaml"]
     assert main(["--project", str(PROJECT), "check", str(saved[0]), "--candidate", MUTANT]) == 1
@@ -61,3 +63,42 @@ def test_stream_judges_a_wave_case_with_more_hubs(capsys: pytest.CaptureFixture[
     )
     assert code == 0
     assert "600 hub(s) in 3 chunk(s), 897 alert(s) of 897 expected" in capsys.readouterr().out
+
+
+def test_the_search_again_line_pastes_into_a_shell(small_entry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    candidate = f"cmd:{sys.executable} {PROJECT / 'tests' / 'mutants' / 'run_mutant.py'} version-trimmed"
+    options = ["--candidate", candidate, "--seed", "5", "--shrink-runs", "3", "--fail-on", "must", "--case-timeout", "30"]
+    assert main(["--project", str(PROJECT), "generate", str(small_entry), *options]) == 1
+    first = capsys.readouterr().out
+    line = next(line for line in first.splitlines() if line.startswith("search again: "))
+    argv = shlex.split(line.removeprefix("search again: "))
+    assert argv[:2] == ["chfa-conformance", "generate"]
+    assert {f"--candidate={candidate}", "--shrink-runs=3", "--fail-on=must", "--case-timeout=30"} <= set(argv)
+    assert main(["--project", str(PROJECT), *argv[1:]]) == 1
+    assert _findings(capsys.readouterr().out) == _findings(first)
+
+
+def _findings(printed: str) -> list[str]:
+    return re.findall(r"^[A-Z-]+ \((?:MUST|SHOULD|MAY)\): .*$", printed, re.MULTILINE)
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_an_output_folder_that_cannot_be_made_stops_before_the_run(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    option = "--matrix" if command == "check" else "--save-failures"
+    target = PROJECT / "cases" / ("split-supply.yaml" if command == "check" else "generated.yaml")
+    assert main(["--project", str(PROJECT), command, str(target), option, str(blocker / "out")]) == 2
+    printed = capsys.readouterr()
+    assert printed.err == f"chfa-conformance: {option} {blocker / 'out'}: cannot make the folder (Not a directory)\n"
+    assert "chfa-conformance candidate" not in printed.out  # nothing ran
+
+
+@pytest.mark.parametrize("arguments", [["selftest", "--workers", "0"], ["generate", "--shrink-runs", "-5"]])
+def test_counts_are_whole_numbers_in_range(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--project", str(PROJECT), *arguments])
+    assert exited.value.code == 2
+    assert f"argument {arguments[1]}: {arguments[2]!r} is not a whole number of" in capsys.readouterr().err

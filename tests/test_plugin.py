@@ -81,6 +81,26 @@ def test_failure_names_requirement_case_recipient_and_evidence(project: pytest.P
     )
 
 
+def test_the_replay_line_keeps_the_case_time_limit(project: pytest.Pytester) -> None:
+    result = project.runpytest("--candidate", _mutant_in(project), "--case-timeout=7.5", "cases/electricity-only.yaml")
+    result.stdout.fnmatch_lines(["replay: pytest --case-timeout=7.5 cases/electricity-only.yaml --candidate=python:wrong_version:emit"])
+
+
+@pytest.mark.parametrize("option", ["--matrix", "--save-failures"])
+def test_an_output_folder_that_cannot_be_made_stops_before_the_run(option: str, project: pytest.Pytester) -> None:
+    (project.path / "a-file").write_text("")
+    result = project.runpytest(f"{option}=a-file/out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {option} */a-file/out: cannot make the folder (Not a directory)"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_shrink_runs_is_a_whole_number_from_0(project: pytest.Pytester) -> None:
+    result = project.runpytest("--shrink-runs=-5")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*argument --shrink-runs: '-5' is not a whole number of 0 or more"])
+
+
 def test_junit_xml_carries_requirement_ids(project: pytest.Pytester) -> None:
     project.runpytest("--candidate", _mutant_in(project), "--junitxml=report.xml")
     report = (project.path / "report.xml").read_text()

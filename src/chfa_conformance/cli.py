@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 import secrets
+import shlex
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Search, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
-from chfa_conformance.report import describe_failure, failing, header_lines, positive_seconds, replay_command
+from chfa_conformance.report import describe_failure, failing, header_lines, positive_seconds, replay_command, whole_number, writable_folder
 from chfa_conformance.selftest import overlap_problems, render, run_selftest
 from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
@@ -44,6 +45,8 @@ Command = Callable[[argparse.Namespace], int]
 def _check(args: argparse.Namespace) -> int:
     """Run case files against a candidate and print the findings."""
     settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout, dsp_certs=args.dsp_cert)
+    if args.matrix:
+        writable_folder(args.matrix, "--matrix")
     for line in header_lines(settings):
         print(line)
     results = []
@@ -69,6 +72,8 @@ def _check(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     """Search with generated scenarios; save the shrunk failure when asked."""
     settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout)
+    if args.save_failures:
+        writable_folder(args.save_failures, "--save-failures")
     entry = load_entry(args.file, settings.spec, settings.schemas_dir)
     if not isinstance(entry, Generation):
         raise SourceError(args.file, 1, "is not a generated-scenarios entry (no generate: block)")
@@ -88,13 +93,23 @@ def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, 
         f"{exploration.examples_per_second:.0f}/s, {exploration.alerts} alert(s), seed {search.seed})"
     )
     if exploration.falsified is not None:
-        seed_option = f"--seed={search.seed}" + (" --thorough" if args.thorough else "")
-        search_again = f"chfa-conformance generate {entry.path} {seed_option} --candidate {args.candidate}"
+        search_again = _search_again(entry.path, search, args)
         folder = args.save_failures
         saved = save_failure(exploration, folder, lambda path: _replay(path, args), search_again) if folder else None
         replay = _replay(saved, args) if saved is not None else search_again
         print(describe_generated_failure(exploration, settings.spec, replay, search_again, str(saved) if saved else None))
     return exploration.as_case_result()
+
+
+def _search_again(path: Path, search: Search, args: argparse.Namespace) -> str:
+    """The generate command that repeats this search, quoted so that it pastes into a shell."""
+    parts = ["chfa-conformance", "generate", str(path), f"--seed={search.seed}", f"--candidate={args.candidate}"]
+    parts += ["--thorough"] if args.thorough else []
+    parts += [f"--fail-on={args.fail_on}"] if args.fail_on != "should" else []
+    parts += [f"--shrink-runs={args.shrink_runs}"] if args.shrink_runs != SHRINK_RUNS else []
+    parts += [f"--duis-xsd={args.duis_xsd}"] if args.duis_xsd else []
+    parts += [f"--case-timeout={args.case_timeout:g}"] if args.case_timeout else []
+    return shlex.join(parts)
 
 
 def _replay(path: Path, args: argparse.Namespace) -> str:
@@ -104,6 +119,8 @@ def _replay(path: Path, args: argparse.Namespace) -> str:
     options = [] if path.resolve().is_relative_to(project) else ["-c", str(project / "pytest.ini")]
     if args.fail_on != "should":
         options.append(f"--fail-on={args.fail_on}")
+    if args.case_timeout:
+        options.append(f"--case-timeout={args.case_timeout:g}")
     duis = str(args.duis_xsd) if args.duis_xsd else None
     return replay_command(str(path), args.candidate, duis, [str(cert) for cert in args.dsp_cert], options)
 
@@ -182,16 +199,6 @@ def _default_project() -> Path:
     return here if (here / "specs").is_dir() or not (checkout / "specs").is_dir() else checkout
 
 
-def _positive_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return value
-
-
 def _validate(args: argparse.Namespace) -> int:
     """Check each file against the DUIS schema of its own schemaVersion."""
     schemas: SchemaSet
@@ -248,13 +255,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
     generate.add_argument("--seed", type=int, default=None, help="repeat a search (default: a fresh seed, printed)")
     generate.add_argument("--thorough", action="store_true", help="draw thorough_examples instead of examples")
-    generate.add_argument("--shrink-runs", type=int, default=SHRINK_RUNS, metavar="N")
+    generate.add_argument("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N")
     generate.add_argument("--save-failures", type=Path, default=None, metavar="DIR")
     generate.set_defaults(run=_generate, dsp_cert=[])
     stream = commands.add_parser("stream", help="judge a wave case of any size chunk by chunk (reference emitter)")
     stream.add_argument("case", type=Path, metavar="CASE")
-    stream.add_argument("--hubs", type=_positive_count, default=None, help="override the wave's number of hubs")
-    stream.add_argument("--chunk-hubs", type=_positive_count, default=CHUNK_HUBS, metavar="N")
+    stream.add_argument("--hubs", type=whole_number(1), default=None, help="override the wave's number of hubs")
+    stream.add_argument("--chunk-hubs", type=whole_number(1), default=CHUNK_HUBS, metavar="N")
     stream.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
     stream.set_defaults(run=_stream)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
@@ -263,7 +270,7 @@ def _parser() -> argparse.ArgumentParser:
     selftest = commands.add_parser("selftest", help="kill matrix: every mutant caught exactly, every variant passing")
     selftest.add_argument("--catalogue", default="tests.mutants.catalogue", help="module with MUTANTS and VARIANTS")
     selftest.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this mutant or variant")
-    selftest.add_argument("--workers", type=int, default=2)
+    selftest.add_argument("--workers", type=whole_number(1), default=2)
     selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
     selftest.set_defaults(run=_selftest)
     validate = commands.add_parser("validate", help="check files against the DUIS schema of their schemaVersion")

@@ -23,7 +23,16 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
-from chfa_conformance.report import LEVEL_ORDER, describe_failure, failing, header_lines, positive_seconds, replay_command
+from chfa_conformance.report import (
+    LEVEL_ORDER,
+    describe_failure,
+    failing,
+    header_lines,
+    positive_seconds,
+    replay_command,
+    whole_number,
+    writable_folder,
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--shrink-runs",
-        type=int,
+        type=whole_number(0),
         default=SHRINK_RUNS,
         metavar="N",
         help=f"generated scenarios: candidate runs spent shrinking a failure (default {SHRINK_RUNS}; lower it for slow cmd: candidates)",
@@ -105,6 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
             specs_dir=Path(specs) if specs else None,
             dsp_certs=[Path(path) for path in config.getoption("--dsp-cert")],
         )
+        for option in ("--matrix", "--save-failures"):
+            if config.getoption(option):
+                writable_folder(config.invocation_params.dir / config.getoption(option), option)
     except (SourceError, SchemaLoadError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
     unknown = [rid for rid in config.getoption("--requirement") if rid not in settings.spec.ids()]
@@ -236,6 +248,8 @@ class GeneratedItem(pytest.Item):
         options = [f"--hypothesis-seed={self.config.stash[GENERATED].seed}"]
         if self.config.stash[GENERATED].thorough:
             options.append("--thorough")
+        if self.config.getoption("--shrink-runs") != SHRINK_RUNS:
+            options.append(f"--shrink-runs={self.config.getoption('--shrink-runs')}")
         return _replay(self.path, self.config, options)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -258,6 +272,8 @@ def _replay(path: Path, config: pytest.Config, options: list[str] | None = None)
         before = ["-c", str(config.inipath), *before]
     if config.getoption("--fail-on") != "should":
         before.append(f"--fail-on={config.getoption('--fail-on')}")
+    if config.getoption("--case-timeout"):
+        before.append(f"--case-timeout={config.getoption('--case-timeout'):g}")
     if config.getoption("--specs"):
         before.append(f"--specs={config.getoption('--specs')}")
     settings = config.stash[SETTINGS]

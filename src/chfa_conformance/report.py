@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
@@ -58,11 +61,42 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
 MAX_CASE_SECONDS = 86400
 
 
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """A command-line count of at least `minimum` (a worker count of 0 or -5 shrink runs is a typo, not a setting).""" ""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {minimum} or more")
+        return value
+
+    return parse
+
+
+def writable_folder(text: str | Path, option: str) -> Path:
+    """An output folder named on the command line, made before the run: one that cannot be
+    written must stop the run at its start, not throw away its results at the end."""
+    folder = Path(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{option} {folder}: cannot make the folder ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {folder}: the folder is not writable")
+    return folder
+
+
 def positive_seconds(text: str) -> float:
     """A time limit given on the command line: a positive number of seconds, at most a day."""
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
     if not 0 < value <= MAX_CASE_SECONDS:
-        raise ValueError(f"{text!r} is not a number of seconds between 0 and {MAX_CASE_SECONDS}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and {MAX_CASE_SECONDS}")
     return value
 
 
