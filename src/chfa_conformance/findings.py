@@ -53,8 +53,17 @@ class Finding:
             parts.append(f"recipient {self.recipient}")
         if self.location is not None:
             parts.append(f"at {self.location}")
+        look_alike = _look_alike(self.expected, self.seen)
         if self.expected is not None:
-            parts.append(f"expected {self.expected!r}")
+            parts.append(f"expected {self.expected!r}" + (f" (as code points {self.expected!a})" if look_alike else ""))
         if self.seen is not None:
-            parts.append(f"seen {self.seen!r}")
+            parts.append(f"seen {self.seen!r}" + (f" (as code points {self.seen!a})" if look_alike else ""))
         return "; ".join(parts)
+
+
+def _look_alike(expected: object, seen: object) -> bool:
+    """Two different texts a reader might not tell apart (composed and decomposed accents,
+    invisible characters): the report then spells both out in code points."""
+    if not isinstance(expected, str) or not isinstance(seen, str) or expected == seen:
+        return False
+    return not (expected.isascii() and seen.isascii())

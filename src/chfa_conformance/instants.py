@@ -88,9 +88,14 @@ def _zone(text: str | None) -> timezone | bool | None:
 LATEST_SCENARIO_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)  # scenario times stay before it: alerts follow them
 
 
+_OFFSET = re.compile(r"T[0-9:.]+[+-][0-9]{2}:[0-9]{2}$")
+
+
 def parse_instant(text: str) -> datetime:
     """A scenario timestamp: must carry a zone. Raises ValueError otherwise."""
     parsed = parse_xs_datetime(text)
+    if parsed is None and _OFFSET.search(text) and _zone(text[-6:]) is False:
+        raise ValueError(f"{text!r} has a time-zone offset outside -14:00 to +14:00")
     if parsed is None or not parsed.has_zone:
         raise ValueError(f"{text!r} is not a date-time with a time zone")
     return parsed.instant

@@ -10,7 +10,7 @@ from chfa_conformance.alert_reading import AlertContent, read_alert
 from chfa_conformance.candidates import Delivery
 from chfa_conformance.duis_schema import SchemaSet, SchemaVerdict
 from chfa_conformance.instants import XsDateTime, parse_xs_datetime
-from chfa_conformance.scenario import eui
+from chfa_conformance.scenario import address, eui
 from chfa_conformance.signatures import DspCertificate, SignatureVerdict, verify_signature
 from chfa_conformance.xml_safety import XmlProblem, parse_untrusted
 
@@ -46,7 +46,7 @@ def observe(deliveries: Iterable[Delivery], schemas: SchemaSet, certificates: Se
 
 
 def observe_one(delivery: Delivery, schemas: SchemaSet, certificates: Sequence[DspCertificate] = ()) -> ObservedAlert:
-    recipient = eui(delivery.recipient)
+    recipient = address(delivery.recipient)
     parsed = parse_untrusted(delivery.xml)
     if isinstance(parsed, XmlProblem):
         return ObservedAlert(delivery, recipient, parsed, None, None, None)

@@ -8,6 +8,7 @@ dataclasses with normalised EUIs, while the data as written is kept for the cand
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,9 +32,18 @@ def no_line(_where: JsonPath) -> None:
     return None
 
 
+EUI64 = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
+
+
 def eui(text: str) -> str:
     """The canonical spelling of an EUI-64: upper-case hex, hyphen separated."""
     return text.strip().upper()
+
+
+def address(text: str) -> str:
+    """A recipient as a candidate gave it: an EUI-64 in its canonical spelling, anything else
+    quoted as written (so 'bob' is reported as 'bob', never as BOB, and matches no user)."""
+    return eui(text) if EUI64.fullmatch(text.strip()) else repr(text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""What a reader sees: values that differ only invisibly are spelled out, odd recipients are quoted."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from chfa_conformance.candidates import PythonCandidate
+from chfa_conformance.cases import Case
+from chfa_conformance.evaluation import RunSettings, run_case
+from chfa_conformance.findings import Finding
+from reference_impl import emit
+from tests.conftest import settings_for
+
+
+@pytest.mark.parametrize(
+    "expected, seen, spelled",
+    [
+        ("Ünï-é", unicodedata.normalize("NFD", "Ünï-é"), True),
+        ("1.2.3", "1.2.3\u200b", True),  # a zero-width space
+        ("1.2.3", "1.2.4", False),  # plain ASCII tells itself apart
+        ("Ünï", "Ünï", False),
+    ],
+)
+def test_look_alike_values_are_spelled_out_in_code_points(expected: str, seen: str, spelled: bool) -> None:
+    evidence = Finding("ALERT-FW-VERSION", "wrong", expected=expected, seen=seen).evidence()
+    assert ("as code points" in evidence) is spelled
+    if spelled:
+        assert f"expected {expected!r} (as code points {expected!a}); seen {seen!r} (as code points {seen!a})" == evidence
+
+
+@pytest.mark.parametrize(
+    "recipient, shown",
+    [("bob", "'bob'"), ("90b3d51f30010000", "'90b3d51f30010000'"), (" 90-b3-d5-1f-30-01-00-09", "90-B3-D5-1F-30-01-00-09")],
+)
+def test_a_recipient_is_shown_as_given_unless_it_is_an_eui(recipient: str, shown: str, cases: list[Case]) -> None:
+    case = next(case for case in cases if case.id == "electricity-only")
+
+    def readdressed(scenario: dict[str, object]) -> list[dict[str, object]]:
+        return [dict(line, recipient=recipient) if "xml" in line else line for line in emit(scenario)]
+
+    base = settings_for("reference")
+    settings = RunSettings(base.spec, base.schemas, PythonCandidate("readdressed", readdressed), base.limits, base.schemas_dir)
+    extra = [finding for finding in run_case(case, settings).findings if finding.requirement == "RECIPIENTS-ONLY-SUPPLIERS"]
+    assert extra and all(finding.recipient == shown for finding in extra)
+    assert f"{shown} is no user of the scenario" in extra[0].message
