@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +265,94 @@ def test_a_candidate_s_own_words_are_cut_to_a_readable_length(tmp_path: Path, ca
     raising = PythonCandidate("raises", lambda scenario: (_ for _ in ()).throw(ValueError("x" * 1_000_000)))
     result = _run(raising, _case(cases))
     assert result.error is not None and len(result.error) < 2200 and result.error.endswith("...")
+
+
+ESCAPING_CANDIDATE = """
+import os, subprocess
+from pathlib import Path
+import reference_impl
+
+PID_FILE = os.environ["CHFA_TEST_PID_FILE"]
+
+
+def sleep_in_a_session_of_its_own():
+    os.setsid()
+    Path(PID_FILE + ".new").write_text(str(os.getpid()))
+    os.replace(PID_FILE + ".new", PID_FILE)
+    time.sleep(600)
+    os._exit(0)
+
+
+if sys.argv[1:] == ["sleeper"]:
+    sleep_in_a_session_of_its_own()
+{escape}
+while not Path(PID_FILE).is_file():
+    time.sleep(0.01)
+{then}
+"""
+ESCAPES = {
+    "setsid-in-a-program-it-starts": "subprocess.Popen([sys.executable, __file__, 'sleeper'])",
+    "double-fork": "if os.fork() == 0:\n    if os.fork() == 0:\n        sleep_in_a_session_of_its_own()\n    os._exit(0)",
+}
+EMITS = "for line in reference_impl.emit(json.load(sys.stdin)): print(json.dumps(line), flush=True)"
+
+
+@pytest.fixture
+def escaped_pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Where an escaping candidate writes the pid of the process it leaves behind; killed afterwards if a test failed to."""
+    pid_file = tmp_path / "escaped.pid"
+    monkeypatch.setenv("CHFA_TEST_PID_FILE", str(pid_file))
+    yield pid_file
+    if _still_running(pid_file):
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def _still_running(pid_file: Path) -> bool:
+    """A zombie has an empty command line, and a reused pid another one: neither is the escaped process running."""
+    try:
+        command_line = Path(f"/proc/{pid_file.read_text()}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    return str(pid_file.parent).encode() in command_line
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_what_a_command_left_in_a_session_of_its_own_ends_with_its_case(
+    escape: str, tmp_path: Path, cases: list[Case], escaped_pid_file: Path
+) -> None:
+    started = time.monotonic()
+    result = _run(_script(tmp_path, ESCAPING_CANDIDATE.format(escape=ESCAPES[escape], then=EMITS)), _case(cases))
+    assert time.monotonic() - started < 3  # not the 5s grace the reader gives a process holding stdout
+    assert result.error is None and result.findings == () and result.delivered_count == 1
+    assert escaped_pid_file.is_file() and not _still_running(escaped_pid_file)
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_what_a_timed_out_command_left_in_a_session_of_its_own_ends_with_its_case(
+    escape: str, tmp_path: Path, cases: list[Case], escaped_pid_file: Path
+) -> None:
+    started = time.monotonic()
+    result = _run(_script(tmp_path, ESCAPING_CANDIDATE.format(escape=ESCAPES[escape], then="time.sleep(60)")), _case(cases), timeout=2.0)
+    assert time.monotonic() - started < 5
+    assert result.error is not None and "did not finish within 2s" in result.error, result.error
+    assert escaped_pid_file.is_file() and not _still_running(escaped_pid_file)
+
+
+def test_a_command_that_cannot_start_is_named_with_the_reason(cases: list[Case]) -> None:
+    result = _run(CommandCandidate("cmd:nowhere", ("/nonexistent/candidate",)), _case(cases))
+    assert result.error == "candidate cmd:nowhere could not start: No such file or directory"
+    assert result.stderr == ""
+
+
+ENDINGS = {
+    "exits-127-as-a-shell-does": ("sys.stderr.write('sh: 1: nowhere: not found\\n'); sys.exit(127)", "exited with status 127"),
+    "killed-by-sigterm": ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was killed by signal 15"),
+    "aborts": ("import os, resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); os.abort()", "was killed by signal 6"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_a_command_s_own_ending_is_reported_as_it_was(ending: str, tmp_path: Path, cases: list[Case]) -> None:
+    body, message = ENDINGS[ending]
+    result = _run(_script(tmp_path, body), _case(cases))
+    assert result.error is not None and result.error.endswith(message), result.error

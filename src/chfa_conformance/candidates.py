@@ -10,6 +10,7 @@ so its case fails with that message and the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from chfa_conformance import reaper
 from chfa_conformance.xml_safety import MAX_DOCUMENT_BYTES
 from reference_impl import emit as reference_emit
 
@@ -33,6 +35,7 @@ MAX_OUTPUT_LINES = 500_000
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a 32 MiB document (xml_safety's limit) with room for JSON escapes
 MAX_STDERR_SHOWN = 2000
 MAX_FIELD = 64  # recipient, device and firmware_version, as candidate-output-v1.schema.json says
+STOP_GRACE_SECONDS = 3.0  # for the reaper to kill and reap what the candidate started (reaper.py gives up after about 1s)
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ class PythonCandidate:
 
 @dataclass(frozen=True)
 class CommandCandidate:
-    """A separate process speaking protocol version 1 on stdin/stdout."""
+    """A separate process speaking protocol version 1 on stdin/stdout, run under reaper.py so that
+    nothing it starts, even in a session of its own, outlives the case."""
 
     name: str
     argv: tuple[str, ...]
@@ -119,7 +123,7 @@ class CommandCandidate:
         with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
             try:
                 process = subprocess.Popen(
-                    self.argv,
+                    reaper.command_line(self.argv),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=stderr_file,
@@ -130,6 +134,9 @@ class CommandCandidate:
                 return CandidateOutput(error=f"candidate {self.name} could not start: {exc.strerror or exc}")
             failure = _converse(process, payload, limits, stdout_file)
             stderr = printed_tail(stderr_file)
+            unstarted = reaper.start_failure(process.returncode, stderr)
+            if unstarted is not None:
+                return CandidateOutput(error=f"candidate {self.name} could not start: {unstarted}")
             if failure is not None:
                 return CandidateOutput(error=f"candidate {self.name} {failure}", stderr=stderr)
             stdout_file.seek(0)
@@ -145,7 +152,7 @@ def _converse(process: subprocess.Popen[bytes], payload: bytes, limits: Limits, 
     try:
         code = process.wait(timeout=limits.timeout_seconds)
     except subprocess.TimeoutExpired:
-        _kill(process)
+        _stop(process)
         process.wait()
         reader.join(timeout=5)
         if overflow.is_set():
@@ -169,7 +176,7 @@ def _copy_stdout(process: subprocess.Popen[bytes], sink: Any, limit: int, overfl
         written += len(chunk)
         if written > limit:
             overflow.set()
-            _kill(process)
+            _stop(process)
             break
         sink.write(chunk)
     process.stdout.close()
@@ -182,6 +189,15 @@ def _write_stdin(process: subprocess.Popen[bytes], payload: bytes) -> None:
         process.stdin.close()
     except (BrokenPipeError, OSError):
         pass
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first: the reaper kills what left the process group, which SIGKILL to the group (the reaper with it) would miss."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    _kill(process)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
