@@ -11,9 +11,11 @@ deadline (a slow `cmd:` candidate must not change the search), one bug reported.
 
 Shrinking re-runs the candidate on hundreds of variants; a `cmd:` candidate costs a process
 each. So while shrinking, a scenario already judged is not run again (a third of the
-attempts repeat one), and after `Search.shrink_runs` candidate runs only the best failure
-so far still counts as failing, which lets hypothesis finish at once. Both are counted in
-runs, not seconds, so a seed still repeats a run exactly.
+attempts repeat one), and the first new scenario after `Search.shrink_runs` candidate runs
+ends the shrinking with the best failure so far. Answering such scenarios "passes" instead
+does not end it: hypothesis goes on through every shrink pass, and on a wave its passes over
+thousands of hubs ran for over ten minutes. Both are counted in runs, not seconds, so a
+seed still repeats a run exactly.
 
 The pytest item, the CLI and the self-tests all call `explore`; writing the shrunk scenario
 as a case file is `generated_failures.py`'s job.
@@ -106,6 +108,11 @@ class Exploration:
             self.generation.line,
         )
         return CaseResult(case, self.candidate, (), self.applicable, None, "", self.expected, self.alerts, self.seconds)
+
+
+class _ShrinkBudgetSpent(BaseException):
+    """Raised inside the property to end shrinking: a BaseException, which hypothesis lets out
+    at once instead of taking it for a failure to shrink."""
 
 
 class _CandidateFailed(Exception):
@@ -221,6 +228,9 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
             prop()
         except _CandidateFailed as failure:
             falsified = _falsified(failure, tally, None)
+        except _ShrinkBudgetSpent:
+            assert tally.last_failure is not None  # only raised while shrinking
+            falsified = _falsified(tally.last_failure, tally, None)
         except Flaky:
             if tally.last_failure is None:
                 raise
@@ -245,14 +255,13 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
 def _judged_while_shrinking(
     data: dict[str, Any], tally: _Tally, budget: int, judge: Callable[[dict[str, Any]], _CandidateFailed | None]
 ) -> _CandidateFailed | None:
-    """The failure a scenario shows while shrinking: from memory if it was judged before; once
-    the budget is spent, only the best failure so far (the last one found) is still one."""
+    """The failure a scenario shows while shrinking: from memory if it was judged before; a new
+    one once the budget is spent ends the shrinking (with the last failure found as the best)."""
     key = scenario_key(data)
     if key in tally.judged_while_shrinking:
         return tally.judged_while_shrinking[key]
-    best = tally.last_failure
-    if tally.shrink_runs >= budget and best is not None:
-        return best if key == best.key else None
+    if tally.shrink_runs >= budget:
+        raise _ShrinkBudgetSpent
     failure = judge(data)
     tally.judged_while_shrinking[key] = failure
     return failure
