@@ -29,6 +29,7 @@ class Field:
 
 @dataclass(frozen=True)
 class AlertContent:
+    root: str  # the root's location, "/Response" for an alert, so a finding about another root names it
     schema_version: str | None
     request_id: Field | None
     response_id: Field | None
@@ -43,9 +44,11 @@ class AlertContent:
 
 
 def read_alert(root: etree._Element) -> AlertContent:
-    """The alert's fields; absent ones are None, an unexpected root gives body 'none'."""
+    """The alert's fields; absent ones are None. An unexpected root (another name or namespace)
+    gives body 'none', but keeps its schemaVersion: validation then names what is wrong."""
     if root.tag != f"{{{SR}}}Response":
-        return AlertContent(None, None, None, None, "none", None, None, None, None, None, 0)
+        where = f"/{etree.QName(root).localname}"
+        return AlertContent(where, root.get("schemaVersion"), None, None, None, "none", None, None, None, None, None, 0)
     header = _child(root, "Header")
     message = _child(_child(root, "Body"), "DCCAlertMessage")
     alert = _child(message, "DCCAlert")
@@ -54,6 +57,7 @@ def read_alert(root: etree._Element) -> AlertContent:
     detail = _child(mismatch, "DCCAlertVersionMismatch")
     body: BodyKind = "activation" if activation is not None else "version-mismatch" if mismatch is not None else "other"
     return AlertContent(
+        root="/Response",
         schema_version=root.get("schemaVersion"),
         request_id=_token(header, "RequestID", _HEADER),
         response_id=_token(header, "ResponseID", _HEADER),

@@ -247,6 +247,20 @@ DOCUMENTS: tuple[Document, ...] = (
         "schema-invalid: the root has no schemaVersion attribute",
         ("DUIS-SCHEMA", "not valid against the DUIS schema for an alert without schemaVersion: the root has no schemaVersion attribute"),
     ),
+    Document(
+        "root-in-another-namespace",
+        "the DUIS namespace with a trailing slash: the root keeps its schemaVersion but no schema declares it",
+        lambda alert, folder: alert.replace(b"ServiceUserGateway", b"ServiceUserGateway/"),
+        "schema-invalid: line 2: Element '{http://www.dccinterface.co.uk/ServiceUserGateway/}Response': No matching global declaration",
+        ("DUIS-SCHEMA", "for schemaVersion 5.1: line 2: Element '{http://www.dccinterface.co.uk/ServiceUserGateway/}Response': No"),
+    ),
+    Document(
+        "root-renamed",
+        "a Request root around an alert's content",
+        lambda alert, folder: alert.replace(b"sr:Response ", b"sr:Request ", 1).replace(b"</sr:Response>", b"</sr:Request>"),
+        "schema-invalid: line 2: Element '{http://www.dccinterface.co.uk/ServiceUserGateway}Request': No matching global declaration",
+        ("DUIS-SCHEMA", "for schemaVersion 5.1: line 2: Element '{http://www.dccinterface.co.uk/ServiceUserGateway}Request': No matching"),
+    ),
 )
 
 _ALERT_LINE = 'line = json.dumps({"recipient": "' + SUPPLIER + '", "xml": "<a/>"}) + "\\n"\n'

@@ -35,7 +35,8 @@ def check_schema(observed: Sequence[ObservedAlert]) -> Iterator[Finding]:
             which = f"schemaVersion {version}" if version is not None else "an alert without schemaVersion"
             message = f"not valid against the DUIS schema for {which}: {reason}"
             expected = f"valid DUIS {version}" if version is not None else "a schemaVersion naming a DUIS version"
-            yield Finding("DUIS-SCHEMA", message, alert.recipient, "/Response", expected, "invalid", alert.number)
+            where = alert.content.root if alert.content else "/Response"
+            yield Finding("DUIS-SCHEMA", message, alert.recipient, where, expected, "invalid", alert.number)
 
 
 def response_counter(alert: ObservedAlert) -> int | None:
