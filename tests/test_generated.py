@@ -71,6 +71,17 @@ def test_the_same_seed_repeats_the_search_and_its_shrunk_failure(generation: Gen
     assert (passes[0].alerts, passes[0].applicable) == (passes[1].alerts, passes[1].applicable)
 
 
+def test_shrinking_stops_at_its_run_limit_and_says_the_scenario_may_not_be_minimal(generation: Generation) -> None:
+    settings = settings_for(MUTANT)
+    capped = explore(generation, settings, Search(generation.examples, 11, shrink_runs=2)).falsified
+    full = explore(generation, settings, Search(generation.examples, 11)).falsified
+    assert capped is not None and full is not None
+    assert (capped.shrink_runs, capped.shrink_limit_reached) == (2, True)
+    assert "it may not be minimal" in capped.shrunk
+    assert capped.requirements == full.requirements == ("ALERT-FW-VERSION",)
+    assert not full.shrink_limit_reached and full.shrunk.endswith("to a minimal one")
+
+
 def emit_input(generation: Generation) -> dict[str, Any]:
     """What a candidate receives for cases/electricity-only.yaml."""
     case = load_case(PROJECT / "cases" / "electricity-only.yaml", settings_for("reference").spec, PROJECT / "schemas")

@@ -30,7 +30,7 @@ def case_file_text(exploration: Exploration, falsified: Falsified, replay: str, 
     ids = ", ".join(falsified.requirements)
     comments = [
         f"Drawn by the generated scenarios of {generation.path} (seed {exploration.seed}) after {falsified.examples_before} example(s),",
-        f"then shrunk in {falsified.shrink_runs} run(s) to this minimal scenario.",
+        f"then {falsified.shrunk}: this scenario.",
         f"Candidate {exploration.candidate} fails it: {ids}.",
         f"Replay this file: {replay}",
         f"Repeat the search: {search_again}",
@@ -48,7 +48,7 @@ def case_document(exploration: Exploration, falsified: Falsified) -> dict[str, A
         "id": falsified.case.id,
         "description": (
             f"generated scenario (seed {exploration.seed}) on which candidate {exploration.candidate} "
-            f"fails {', '.join(falsified.requirements)}, shrunk to a minimal one"
+            f"fails {', '.join(falsified.requirements)}, {falsified.shrunk}"
         ),
         "requirements": list(falsified.requirements),
     }
@@ -117,7 +117,7 @@ def describe_generated_failure(exploration: Exploration, spec: Spec, replay: str
         raise ValueError("the exploration found no failure to describe")
     lines = [
         f"generated scenarios ({exploration.generation.path}): candidate {exploration.candidate} failed on a drawn scenario "
-        f"after {falsified.examples_before} example(s), seed {exploration.seed}; shrunk in {falsified.shrink_runs} run(s) to:",
+        f"after {falsified.examples_before} example(s), seed {exploration.seed}; {falsified.shrunk}:",
         describe_failure(falsified.result, spec, replay),
         f"search again: {search_again}",
     ]

@@ -73,6 +73,14 @@ class Falsified:
     examples_before: int
     shrink_runs: int
     note: str | None = None
+    shrink_limit_reached: bool = False  # stopped by Search.shrink_runs: smaller failing scenarios may exist
+
+    @property
+    def shrunk(self) -> str:
+        """How the shrinking went, for the report and the saved file."""
+        if self.shrink_limit_reached:
+            return f"shrunk in {self.shrink_runs} run(s), where shrinking stopped at its limit (--shrink-runs; it may not be minimal)"
+        return f"shrunk in {self.shrink_runs} run(s) to a minimal one"
 
 
 @dataclass(frozen=True)
@@ -230,7 +238,7 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
             falsified = _falsified(failure, tally, None)
         except _ShrinkBudgetSpent:
             assert tally.last_failure is not None  # only raised while shrinking
-            falsified = _falsified(tally.last_failure, tally, None)
+            falsified = replace(_falsified(tally.last_failure, tally, None), shrink_limit_reached=True)
         except Flaky:
             if tally.last_failure is None:
                 raise
