@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import unicodedata
 
 import pytest
 
-from chfa_conformance.candidates import PythonCandidate
+from chfa_conformance.candidates import PythonCandidate, make_candidate
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import RunSettings, run_case
 from chfa_conformance.findings import Finding
+from chfa_conformance.report import describe_failure
 from reference_impl import emit
 from tests.conftest import settings_for
 
@@ -45,3 +48,15 @@ def test_a_recipient_is_shown_as_given_unless_it_is_an_eui(recipient: str, shown
     extra = [finding for finding in run_case(case, settings).findings if finding.requirement == "RECIPIENTS-ONLY-SUPPLIERS"]
     assert extra and all(finding.recipient == shown for finding in extra)
     assert f"{shown} is no user of the scenario" in extra[0].message
+
+
+def test_control_characters_from_a_candidate_reach_the_terminal_escaped(cases: list[Case]) -> None:
+    case = next(case for case in cases if case.id == "electricity-only")
+    script = "import sys; sys.stderr.write('\\x1b[2J\\x1b[31mRED\\x07\\u202eevil\\n'); raise SystemExit('bad\\x1b[0m')"
+    base = settings_for("reference")
+    candidate = make_candidate(f"cmd:{shlex.join([sys.executable, '-c', script])}")
+    settings = RunSettings(base.spec, base.schemas, candidate, base.limits, base.schemas_dir)
+    text = describe_failure(run_case(case, settings), base.spec, "replay")
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "    \\x1b[2J\\x1b[31mRED\\x07\\u202eevil" in text
+    assert "bad\\x1b[0m" in text

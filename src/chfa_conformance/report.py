@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,7 +54,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
             lines.append(f"    {evidence}")
     if result.stderr.strip():
         lines.append("candidate's own output, stderr or prints (last lines):")
-        lines += ["    " + line for line in result.stderr.strip().splitlines()[-10:]]
+        lines += ["    " + visible(line) for line in result.stderr.strip().splitlines()[-10:]]
     lines.append(f"replay: {replay}")
     return "\n".join(lines)
 
@@ -62,7 +63,7 @@ MAX_CASE_SECONDS = 86400
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:
-    """A command-line count of at least `minimum` (a worker count of 0 or -5 shrink runs is a typo, not a setting).""" ""
+    """A command-line count of at least `minimum` (a worker count of 0 or -5 shrink runs is a typo, not a setting)."""
 
     def parse(text: str) -> int:
         try:
@@ -116,4 +117,18 @@ def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_cer
 
 def one_line(text: str) -> str:
     """A report line stays one line: line breaks and tabs a candidate put in a value are shown escaped."""
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return visible(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
+
+
+_UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Control characters a candidate wrote shown as escapes: a terminal would obey them
+    (colours, cursor moves, a cleared screen, text turned right to left), hiding the report."""
+    return _UNSEEN.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
