@@ -5,8 +5,11 @@ would print. The body is saved under the byte limit and read back with the `cmd:
 a harness meets the same limits and messages as a command. The whole exchange runs in a
 worker thread under the case time limit: a harness that never answers, or drips its answer a
 byte at a time, is cut off when the time is up (its socket is shut down), not after each
-read's own timeout. Redirects are not followed and proxy settings are not read: the suite
-talks to the address it was given and nothing else.
+read's own timeout. The exchange holds the socket itself from the moment it is connected:
+http.client hands the socket of an answer without Content-Length (one that ends when the
+connection closes) over to the response and forgets it, and the cut-off must still reach it.
+Redirects are not followed and proxy settings are not read: the suite talks to the address it
+was given and nothing else.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from chfa_conformance.candidates import MAX_STDERR_SHOWN, CandidateOutput, Limits, parse_saved_output, shortened
 
@@ -41,7 +44,7 @@ class HttpCandidate:
             if worker.is_alive():
                 exchange.cut_off()
                 worker.join(5)
-                return CandidateOutput(error=f"candidate {self.name} did not answer within {limits.timeout_seconds:g}s and was cut off")
+                return CandidateOutput(error=f"candidate {self.name} {_out_of_time(limits)}")
             if exchange.failure is not None:
                 return CandidateOutput(error=f"candidate {self.name} {exchange.failure}", stderr=exchange.said)
             body.seek(0)
@@ -49,51 +52,89 @@ class HttpCandidate:
 
 
 class _Exchange:
-    """One POST and its answer; `failure` names what went wrong, `said` is an error answer's body."""
+    """One POST and its answer; `failure` names what went wrong, `said` is an error answer's body.
+
+    `run` is the worker thread, `cut_off` the waiting one. From the moment the socket is connected
+    the exchange holds it, and an open file on it (`_pinned`) so that http.client's own closes never
+    free its descriptor while `cut_off` may shut it down: the descriptor is closed under the lock.
+    """
 
     def __init__(self, url: str, payload: bytes, limits: Limits) -> None:
         self.url, self.payload, self.limits = url, payload, limits
         self.failure: str | None = None
         self.said = ""
-        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._cut = False
+        self._socket: socket.socket | None = None
+        self._pinned: BinaryIO | None = None
 
     def run(self, sink: Any) -> None:
+        connection: http.client.HTTPConnection | None = None
         try:
-            self.failure = self._post(sink)
+            connection = self._connect()
+            self.failure = self._post(connection, sink) if connection is not None else "was cut off before it was asked"
+        except TimeoutError:  # a socket wait as long as the whole case: the case's time ran out first, or with it
+            self.failure = _out_of_time(self.limits)
         except (OSError, http.client.HTTPException) as exc:
             self.failure = f"failed over HTTP ({type(exc).__name__}: {shortened(str(exc), 300)})"
         finally:
-            if self._connection is not None:
-                self._connection.close()
+            if connection is not None:
+                connection.close()
+            with self._lock:
+                pinned, self._socket, self._pinned = self._pinned, None, None
+                if pinned is not None:
+                    pinned.close()  # the last reference: the descriptor is closed here, never while cut_off holds it
 
     def cut_off(self) -> None:
-        """From the waiting thread: shutting the socket down wakes a read blocked in the worker."""
-        connection = self._connection
-        if connection is not None and connection.sock is not None:
-            with contextlib.suppress(OSError):
-                connection.sock.shutdown(socket.SHUT_RDWR)
+        """From the waiting thread: shutting the socket down wakes a read (or send) blocked in the worker.
 
-    def _post(self, sink: Any) -> str | None:
+        A cut-off before the socket is connected is remembered: the worker sends nothing once it is.
+        """
+        with self._lock:
+            self._cut = True
+            if self._socket is not None:
+                with contextlib.suppress(OSError):
+                    # the plain socket's shutdown: an SSLSocket's own also drops its TLS state under the worker's read
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+    def _connect(self) -> http.client.HTTPConnection | None:
+        """The connected connection, its socket held by the exchange; None if the time was up meanwhile."""
         parts = urllib.parse.urlsplit(self.url)
         connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        self._connection = connection_type(parts.netloc, timeout=self.limits.timeout_seconds)
+        connection = connection_type(parts.netloc, timeout=self.limits.timeout_seconds)
+        connection.connect()
+        with self._lock:
+            if self._cut:
+                connection.close()
+                return None
+            assert connection.sock is not None
+            self._socket = connection.sock
+            self._pinned = connection.sock.makefile("rb")
+        return connection
+
+    def _post(self, connection: http.client.HTTPConnection, sink: Any) -> str | None:
+        parts = urllib.parse.urlsplit(self.url)
         path = parts.path or "/"
         target = f"{path}?{parts.query}" if parts.query else path
         headers = {"Content-Type": "application/json", "Accept": "application/x-ndjson"}
-        self._connection.request("POST", target, body=self.payload, headers=headers)
-        answer = self._connection.getresponse()
-        if answer.status != 200:
-            self.said = answer.read(MAX_STDERR_SHOWN).decode("utf-8", errors="replace")
-            return f"answered HTTP {answer.status} {shortened(answer.reason, 80)}"
-        written = 0
-        while chunk := answer.read(_CHUNK):
-            written += len(chunk)
-            if written > self.limits.max_output_bytes:
-                return f"answered more than {self.limits.max_output_bytes} bytes and was cut off"
-            sink.write(chunk)
-        if answer.length:  # what Content-Length promised and never came: the answer was cut short
-            return f"answered {written} bytes of the {written + answer.length} its Content-Length announced"
-        return None
+        connection.request("POST", target, body=self.payload, headers=headers)
+        with connection.getresponse() as answer:
+            if answer.status != 200:
+                self.said = answer.read(MAX_STDERR_SHOWN).decode("utf-8", errors="replace")
+                return f"answered HTTP {answer.status} {shortened(answer.reason, 80)}"
+            written = 0
+            while chunk := answer.read(_CHUNK):
+                written += len(chunk)
+                if written > self.limits.max_output_bytes:
+                    return f"answered more than {self.limits.max_output_bytes} bytes and was cut off"
+                sink.write(chunk)
+            if answer.length:  # what Content-Length promised and never came: the answer was cut short
+                return f"answered {written} bytes of the {written + answer.length} its Content-Length announced"
+            return None
+
+
+def _out_of_time(limits: Limits) -> str:
+    return f"did not answer within {limits.timeout_seconds:g}s and was cut off"
 
 
 def http_candidate(spec: str) -> HttpCandidate:
