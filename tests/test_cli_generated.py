@@ -1,4 +1,4 @@
-"""The CLI's generate and stream subcommands, and check on a generated entry."""
+"""The CLI's generate and stream subcommands, and check on a generated entry or a folder."""
 
 from __future__ import annotations
 
@@ -102,3 +102,13 @@ def test_counts_are_whole_numbers_in_range(arguments: list[str], capsys: pytest.
         main(["--project", str(PROJECT), *arguments])
     assert exited.value.code == 2
     assert f"argument {arguments[1]}: {arguments[2]!r} is not a whole number of" in capsys.readouterr().err
+
+
+def test_check_runs_the_case_files_of_a_folder_as_pytest_collects_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("gas-only.yaml", "split-supply.yaml"):
+        (tmp_path / "nested").mkdir(exist_ok=True)
+        (tmp_path / "nested" / name.replace(".yaml", ".yml")).write_text((PROJECT / "cases" / name).read_text())
+    (tmp_path / "notes.txt").write_text("not a case")
+    assert main(["--project", str(PROJECT), "check", str(tmp_path)]) == 0
+    ran = [line.split(": ")[0] for line in capsys.readouterr().out.splitlines() if line.endswith("finding(s))")]
+    assert ran == [str(tmp_path / "nested" / "gas-only.yml"), str(tmp_path / "nested" / "split-supply.yml")]

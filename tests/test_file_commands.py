@@ -102,6 +102,13 @@ def test_verify_signature_needs_a_certificate(capsys: pytest.CaptureFixture[str]
     assert stopped.value.code == 2 and "--dsp-cert" in capsys.readouterr().err
 
 
+def test_files_swallowed_by_dsp_cert_are_explained(messages: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify-signature", "--dsp-cert", str(DCCBOXED / ALL_CERTS[0]), str(messages[0])]) == 2
+    assert capsys.readouterr().err == (
+        "chfa-conformance: verify-signature: no FILE to check (--dsp-cert takes every name after it: put the files first)\n"
+    )
+
+
 def test_a_bad_certificate_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "dsp.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     code = main(["verify-signature", str(tmp_path / "dsp.pem"), "--dsp-cert", str(tmp_path / "dsp.pem")])

@@ -169,6 +169,7 @@ def test_a_harness_that_is_not_there_fails_each_case(cases: list[Case]) -> None:
         ("http://", "needs an address like"),
         ("http://user:secret@127.0.0.1/", "leave out user names, passwords"),
         ("http://127.0.0.1:99999/", "has a bad port"),
+        ("http://[::1", "is not an address"),
         ("http://127.0.0.1/#part", "leave out user names, passwords and #fragments"),
     ],
 )

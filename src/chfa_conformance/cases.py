@@ -20,6 +20,7 @@ from chfa_conformance.waves import expand_wave
 from chfa_conformance.yaml_source import YamlDocument, check_against_schema, load_yaml
 
 SCENARIO_SCHEMA_FILE = "scenario-v1.schema.json"
+CASE_SUFFIXES = (".yaml", ".yml")  # what pytest collects as case files, and what a folder given to check holds
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from chfa_conformance.captured import FileVerdict, validate_file, verify_file
-from chfa_conformance.cases import Generation, load_case, load_entry, load_wave
+from chfa_conformance.cases import CASE_SUFFIXES, Generation, load_case, load_entry, load_wave
 from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_schemas
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, project_specs, run_case
@@ -50,7 +50,7 @@ def _check(args: argparse.Namespace) -> int:
     for line in header_lines(settings):
         print(line)
     results = []
-    for path in args.cases:
+    for path in _case_files(args.cases):
         entry = load_entry(path, settings.spec, settings.schemas_dir)
         if isinstance(entry, Generation):
             result = _search(entry, settings, args, Search(entry.examples, secrets.randbelow(2**32), args.fail_on))
@@ -67,6 +67,14 @@ def _check(args: argparse.Namespace) -> int:
             print(f"compliance matrix: {written}")
     failed = [r for r in results if r.error or failing(r.findings, settings.spec, args.fail_on)]
     return 1 if failed else 0
+
+
+def _case_files(paths: Sequence[Path]) -> list[Path]:
+    """The case files named, a folder standing for the case files below it (as pytest collects them)."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(f for f in path.rglob("*") if f.suffix in CASE_SUFFIXES and f.is_file()) if path.is_dir() else [path]
+    return found
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -212,6 +220,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _verify_signature(args: argparse.Namespace) -> int:
     """Check each file's signature against the DSP certificates given."""
+    if not args.files:  # FILE is optional to argparse only so that this can say why it is missing
+        raise ValueError("verify-signature: no FILE to check (--dsp-cert takes every name after it: put the files first)")
     certificates = load_certificates(args.dsp_cert)
     for note in shared_key_notes(certificates):
         print(f"chfa-conformance: note: {note}", file=sys.stderr)
@@ -278,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help="official DUIS schemas (default: the compact ones)")
     validate.set_defaults(run=_validate)
     verify = commands.add_parser("verify-signature", help="check the DSP signature of files")
-    verify.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    verify.add_argument("files", nargs="*", type=Path, metavar="FILE")
     verify.add_argument("--dsp-cert", type=Path, action="extend", nargs="+", required=True, metavar="PEM")
     verify.set_defaults(run=_verify_signature)
     return parser

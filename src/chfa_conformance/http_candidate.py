@@ -139,7 +139,10 @@ def _out_of_time(limits: Limits) -> str:
 
 def http_candidate(spec: str) -> HttpCandidate:
     """The candidate for an http:// or https:// address; anything else in the address is refused here."""
-    parts = urllib.parse.urlsplit(spec)
+    try:
+        parts = urllib.parse.urlsplit(spec)
+    except ValueError as exc:  # an unclosed [IPv6 bracket
+        raise ValueError(f"http candidate {spec!r} is not an address ({exc})") from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"http candidate {spec!r} needs an address like http://127.0.0.1:8765/alerts")
     if parts.username or parts.password or parts.fragment:

@@ -17,7 +17,7 @@ from typing import Any
 import allure
 import pytest
 
-from chfa_conformance.cases import Case, Generation, load_entry
+from chfa_conformance.cases import CASE_SUFFIXES, Case, Generation, load_entry
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
@@ -48,7 +48,6 @@ SETTINGS = pytest.StashKey[RunSettings]()
 RESULTS = pytest.StashKey[list[CaseResult]]()
 GENERATED = pytest.StashKey[GeneratedRun]()
 EXPLORATIONS = pytest.StashKey[list[Exploration]]()
-CASE_SUFFIXES = (".yaml", ".yml")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

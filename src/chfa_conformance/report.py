@@ -97,7 +97,7 @@ def positive_seconds(text: str) -> float:
     except ValueError:
         value = 0
     if not 0 < value <= MAX_CASE_SECONDS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and {MAX_CASE_SECONDS}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 and at most {MAX_CASE_SECONDS}")
     return value
 
 
