@@ -112,6 +112,7 @@ def test_the_run_goes_on_after_a_failed_case(tmp_path: Path, cases: list[Case]) 
         ("cmd:", "needs a command line"),
         ("python:nomodule_xyz:emit", "cannot import"),
         ("python:json:nothing", "has no function"),
+        ("python:json:decoder", r"json.decoder is a module, not a function"),
         ("python:json", "must be module:function"),
     ],
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chfa_conformance.instants import format_instant, parse_instant
+import pytest
+
+from chfa_conformance.instants import format_instant, parse_instant, span
 from reference_impl.emitter import _format
 
 
@@ -12,3 +14,11 @@ def test_a_year_before_1000_keeps_its_four_digits() -> None:
     moment = datetime(500, 6, 1, 10, 0, 2, tzinfo=UTC)
     assert format_instant(moment) == _format(moment) == "0500-06-01T10:00:02.000Z"
     assert parse_instant(format_instant(moment)) == moment
+
+
+@pytest.mark.parametrize(
+    "seconds, shown",
+    [(0, "0s"), (0.25, "0.25s"), (1e-6, "0.000001s"), (60, "1min"), (3723.5, "1h 2min 3.5s"), (2_592_000, "30d"), (-90, "-1min 30s")],
+)
+def test_a_span_reads_as_days_hours_minutes_and_seconds(seconds: float, shown: str) -> None:
+    assert span(seconds) == shown

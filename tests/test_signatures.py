@@ -133,6 +133,7 @@ def _edits() -> dict[str, tuple[str, object]]:
         ),
         "key-value-instead-of-serial": ("outside-profile", lambda t: t.replace(_between(t, "<ds:X509Data>", "</ds:X509Data>"), "")),
         "serial-not-a-number": ("outside-profile", swap("50669612984035780968362471400449834504", "0x261E9CCC")),
+        "serial-of-5000-digits": ("outside-profile", swap("50669612984035780968362471400449834504", "9" * 5000)),
         "other-issuer": ("unknown-signer", swap("CN=Z1,OU=07", "CN=Z2,OU=07")),
         "issuer-in-reverse-order": ("unknown-signer", swap("CN=Z1,OU=07", "OU=07,CN=Z1")),
         "issuer-with-spaces-after-commas": ("valid", swap("CN=Z1,OU=07", "CN=Z1, OU=07")),  # KeyInfo is outside the signed content

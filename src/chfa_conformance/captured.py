@@ -65,7 +65,7 @@ def validate_file(path: Path, schemas: SchemaSet) -> FileVerdict:
     version = root.get("schemaVersion")
     verdict = schemas.validate(root, version)
     if verdict.valid:
-        return FileVerdict(str(path), "valid", f"schemaVersion {version}, {schemas.description}")
+        return FileVerdict(str(path), "valid", f"schemaVersion {(version or '').strip()}, {schemas.description}")
     kind = "no-schema" if verdict.schema_missing else "not-covered" if verdict.not_covered else "schema-invalid"
     return FileVerdict(str(path), kind, "; ".join(_shortened(error) for error in verdict.errors))
 

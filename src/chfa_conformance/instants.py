@@ -105,3 +105,14 @@ def format_instant(value: datetime) -> str:
     """UTC, millisecond precision, 'Z' suffix: the form the DSP's messages use."""
     utc = value.astimezone(UTC)
     return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"  # %Y drops a year's zeros
+
+
+def span(seconds: float) -> str:
+    """A length of time as a reader takes it in: '0.25s', '1h 2min 3.5s', '30d' (not 2.592e+06s)."""
+    whole, fraction = divmod(abs(seconds), 1)
+    days, rest = divmod(int(whole), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    tail = f"{rest + fraction:.6f}".rstrip("0").rstrip(".")
+    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}min" * bool(minutes), f"{tail}s" * (tail != "0")]
+    return ("-" if seconds < 0 else "") + (" ".join(part for part in parts if part) or "0s")

@@ -159,14 +159,21 @@ def _text_stream(fd: int, mode: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.FileIO(fd, mode, closefd=False), errors="backslashreplace", line_buffering=True)
 
 
+def _not_a_function(module: object, module_name: str, function_name: str) -> str:
+    """Why `module_name:function_name` names no function ("" when it does)."""
+    if not hasattr(module, function_name):
+        return f"{module_name} has no function {function_name}"
+    found = getattr(module, function_name)
+    return "" if callable(found) else f"{module_name}.{function_name} is a {type(found).__name__}, not a function"
+
+
 def _probe(target: str, search_path: tuple[str, ...], sender: Connection, printed_fd: int) -> None:
     """In the child: import the module and find the function; send "" or the problem."""
     module_name, _, function_name = target.partition(":")
     try:
         _enter_child(search_path, printed_fd)
         module = importlib.import_module(module_name)
-        found = callable(getattr(module, function_name, None))
-        sender.send_bytes(b"" if found else f"{module_name} has no function {function_name}".encode())
+        sender.send_bytes(_not_a_function(module, module_name, function_name).encode())
     except ImportError as exc:
         sender.send_bytes(f"cannot import {module_name}: {shortened(str(exc))}".encode("utf-8", errors="replace"))
     except BaseException as exc:  # noqa: BLE001 - whatever the module does while importing is its problem, reported

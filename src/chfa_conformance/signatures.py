@@ -197,7 +197,11 @@ def _signed_info_parts(
         return SignatureVerdict("outside-profile", f"SignatureValue is {seen}; the profile has a 64-byte raw r||s value (not DER)")
     serial_text = (_text_value(key_info.find(f".//{{{DS}}}X509SerialNumber")) or "").strip(" \t\r\n")
     if _SERIAL.fullmatch(serial_text) is None:
-        return SignatureVerdict("outside-profile", f"X509SerialNumber {serial_text[:40]!r} is not a decimal serial number")
+        if serial_text.isascii() and serial_text.isdigit():
+            reason = f"X509SerialNumber has {len(serial_text)} digits: too long for a certificate serial (20 octets, at most 49 digits)"
+            return SignatureVerdict("outside-profile", reason)
+        shown = serial_text[:40] + "..." * (len(serial_text) > 40)
+        return SignatureVerdict("outside-profile", f"X509SerialNumber {shown!r} is not a decimal serial number")
     issuer = " ".join(_XML_SPACE.split((_text_value(key_info.find(f".//{{{DS}}}X509IssuerName")) or "").strip(" \t\r\n")))
     return _Signed(signature, signed_info, digest, raw_value, issuer, int(serial_text))
 

@@ -29,6 +29,7 @@ _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 ProblemKind = Literal["empty", "too-large", "dtd-refused", "not-well-formed", "parser-limit"]
+_LIBXML_ADVICE = re.compile(r",? (?:use|try) XML_PARSE_HUGE(?: option)?", re.IGNORECASE)
 _LIMIT_MARKERS = ("huge text node", "excessive depth", "resource limit", "xml_parse_huge", "too long", "limit exceeded")
 
 
@@ -99,5 +100,5 @@ def _classify(exc: etree.XMLSyntaxError) -> XmlProblem:
     message = " ".join(str(exc.msg or exc).split())
     line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
     if any(marker in message.lower() for marker in _LIMIT_MARKERS):
-        return XmlProblem("parser-limit", message, line)
+        return XmlProblem("parser-limit", _LIBXML_ADVICE.sub("", message), line)  # the advice names a switch only this suite holds
     return XmlProblem("not-well-formed", message, line)

@@ -16,6 +16,7 @@ from chfa_conformance.alert_reading import Field
 from chfa_conformance.duis_schema import version_key
 from chfa_conformance.expectations import ExpectedAlert
 from chfa_conformance.findings import Finding
+from chfa_conformance.instants import span
 from chfa_conformance.observation import ObservedAlert
 from chfa_conformance.scenario import eui
 from chfa_conformance.specs import Profile
@@ -172,7 +173,7 @@ def check_timing(expected: ExpectedAlert, observed: ObservedAlert, profile: Prof
     delay = (sent.instant - expected.event.at).total_seconds()
     if delay < 0:
         yield _finding(
-            "HEADER-TIME", expected, observed, stamp, f"ResponseDateTime is {-delay:g}s before the activation", f">= {activation}"
+            "HEADER-TIME", expected, observed, stamp, f"ResponseDateTime is {span(-delay)} before the activation", f">= {activation}"
         )
     elif delay > profile.latency_limit_seconds:
         yield _finding(
@@ -180,7 +181,7 @@ def check_timing(expected: ExpectedAlert, observed: ObservedAlert, profile: Prof
             expected,
             observed,
             stamp,
-            f"the alert came {delay:g}s after the activation (limit {profile.latency_limit_seconds}s)",
+            f"the alert came {span(delay)} after the activation (limit {span(profile.latency_limit_seconds)})",
             f"<= {profile.latency_limit_seconds}s after {activation}",
         )
 

@@ -73,7 +73,7 @@ def _explain_recipient(observed: ObservedAlert, hub: Hub, event: FirmwareEvent, 
     if user is None:
         return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient} is no user of the scenario")
     if not user.is_supplier:
-        return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient} is a {user.role}, not a Responsible Supplier")
+        return _extra("RECIPIENTS-ONLY-SUPPLIERS", observed, f"{recipient} is a user in the role {user.role}, not a Responsible Supplier")
     meters = [
         m
         for m in hub.commissioned_meters
