@@ -70,6 +70,14 @@ def _another_alert_type(xml: str) -> str:
     return re.sub(body, other, xml.replace(">N64<", ">N65<"))
 
 
+def _inventory_contradicting_itself(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An old version reported for the hub, then the alerted one: the last line must not simply win."""
+    lines = emit(scenario)
+    stale = [{"inventory": dict(line["inventory"], firmware_version="0.0")} for line in lines if "inventory" in line]
+    assert stale, "the reference reports the hub's inventory"
+    return stale + lines
+
+
 SCENARIOS: dict[str, tuple[str, Emit, set[str]]] = {
     "failed-attempt-alerted-retry-missed": ("retry-after-failure", _first_attempt_only, {"ALERT-NOT-ON-FAILURE", "RECIPIENTS-RESPONSIBLE"}),
     "twenty-days-late-on-two-activations": ("two-activations-one-hub", _later_by(20), {"ALERT-LATENCY"}),
@@ -86,6 +94,7 @@ SCENARIOS: dict[str, tuple[str, Emit, set[str]]] = {
         _edited(lambda xml: xml.replace("<sr:ResponseDateTime>2", "<sr:ResponseDateTime>12")),
         {"ALERT-LATENCY"},
     ),
+    "inventory-reports-two-versions-for-one-hub": ("electricity-only", _inventory_contradicting_itself, {"SMI-CONSISTENT"}),
     "doctype-named-in-a-comment": (
         "electricity-only",
         _edited(lambda xml: xml.replace("<sr:Body>", "<!-- no <!DOCTYPE here --><sr:Body>")),

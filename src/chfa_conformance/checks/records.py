@@ -127,21 +127,25 @@ def check_inventory(inventory: Sequence[InventoryEntry] | None, scenario: Scenar
     """SMI-CONSISTENT: the DSP's inventory reports the alerted version as active afterwards."""
     if inventory is None:
         return
-    reported = {eui(entry.device): entry.firmware_version for entry in inventory}
+    reported: dict[str, list[str]] = {}
+    for entry in inventory:  # every line kept: two lines for one device must agree, not the last one win
+        versions = reported.setdefault(eui(entry.device), [])
+        versions += [entry.firmware_version] if entry.firmware_version not in versions else []
     active: dict[str, str] = {}
     for event in sorted(scenario.activations(), key=lambda item: (item.at, item.index)):
         if scenario.hubs[event.hub].smets == 2:
             active[event.hub] = event.firmware_to
     for chf, version in active.items():
-        seen = reported.get(chf)
-        if seen != version:
+        seen = reported.get(chf, [])
+        if seen != [version]:
+            what = f"reports {len(seen)} versions" if len(seen) > 1 else "does not report the alerted version as active"
             yield Finding(
                 "SMI-CONSISTENT",
-                f"the inventory does not report the alerted version as active for {chf}",
+                f"the inventory {what} for {chf}",
                 None,
                 f"inventory[{chf}].firmware_version",
                 version,
-                seen if seen is not None else "(not reported)",
+                " and ".join(repr(v) for v in seen) if len(seen) > 1 else seen[0] if seen else "(not reported)",
             )
 
 
