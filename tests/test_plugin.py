@@ -123,13 +123,29 @@ def test_allure_results_are_labelled(project: pytest.Pytester) -> None:
     assert '"name": "tag", "value": "ALERT-FW-VERSION"' in results
 
 
-def test_broken_case_file_is_one_line_naming_file_and_line(project: pytest.Pytester) -> None:
-    (project.path / "cases" / "broken.yaml").write_text(
-        "description: a case whose hub is missing its smets generation\nrequirements: [ALERT-DEVICE]\n"
-        "users: []\nhubs:\n  - chf: 00-DB-12-34-56-78-90-A0\nevents: []\n"
-    )
-    result = project.runpytest()
-    result.stdout.fnmatch_lines(["cases/broken.yaml:5: case file: at hubs/0: 'smets' is a required property"])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (
+            "description: a case whose hub is missing its smets generation\nrequirements: [ALERT-DEVICE]\n"
+            "users: []\nhubs:\n  - chf: 00-DB-12-34-56-78-90-A0\nevents: []\n",
+            "cases/broken.yaml:5: case file: at hubs/0: 'smets' is a required property",
+        ),
+        (
+            "description: a case with a NUL\x00 in it\n",
+            "cases/broken.yaml:1: YAML error: character U+0000 at column 31 is not allowed (*",
+        ),
+        (
+            "description: a case without hubs and events\nrequirements: [ALERT-DEVICE]\nusers: []\n",
+            "cases/broken.yaml:1: case file: at (top level): missing hubs, events (needed with users)",
+        ),
+    ],
+    ids=["schema", "control-character", "alternative"],
+)
+def test_broken_case_file_is_one_line_naming_file_and_line(text: str, line: str, project: pytest.Pytester) -> None:
+    (project.path / "cases" / "broken.yaml").write_text(text)
+    result = project.runpytest("cases/broken.yaml")
+    result.stdout.fnmatch_lines([line])
     assert "Traceback" not in result.stdout.str()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from chfa_conformance.cases import Case, load_case
+from chfa_conformance.cli import main
 from chfa_conformance.errors import SourceError
 from chfa_conformance.evaluation import CaseResult, run_case
 from chfa_conformance.findings import JUDGED_REQUIREMENTS
@@ -97,6 +98,13 @@ BAD_YAML = {
     "empty": ("", 1, "empty file"),
     "not-utf8": (b"a: \xff\n", 1, "not valid UTF-8"),
     "nested-too-deep": ("a: " + "[" * 5000 + "]" * 5000 + "\n", None, "nesting too deep"),
+    "nul-character": ("description: x\x00\n", 1, "YAML error: character U+0000 at column 15 is not allowed"),
+    "control-character": ("a: 1\r\nb: x\x01y\n", 2, "YAML error: character U+0001 at column 5 is not allowed"),
+    "control-character-in-quotes": ('a: 1\nb: "\x7f"\n', 2, "YAML error: character U+007F at column 5 is not allowed"),
+    "non-character": ("a: 1\nb: \ufffe\n", 2, "YAML error: character U+FFFE at column 4 is not allowed"),
+    "binary-number-without-digits": ("a: 1\nb: 0b_\n", 2, "YAML error: '0b_' cannot be read as a number"),
+    "number-beyond-int-digits": ("a: " + "9" * 5000 + "\n", 1, "cannot be read as a number (quote it if it is text)"),
+    "two-documents": ("a: 1\n---\nb: 2\n", 2, "YAML error: expected a single document in the stream, but found another document"),
 }
 
 
@@ -111,6 +119,22 @@ def test_bad_yaml_is_one_line_with_file_and_line(kind: str, tmp_path: Path) -> N
     assert problem in str(raised.value)
     assert str(raised.value).startswith(f"{path}:{line}: " if line else f"{path}: ")
     assert "\n" not in str(raised.value)
+    assert len(str(raised.value)) < len(str(path)) + 150
+
+
+def test_the_command_line_stops_on_a_control_character_with_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_bytes(b"description: x\x01\n")
+    assert main(["--project", str(PROJECT), "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"chfa-conformance: {path}:1: YAML error: character U+0001 at column 15 is not allowed (")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_control_character_in_a_spec_file_is_one_line_with_its_place(tmp_path: Path) -> None:
+    text = (PROJECT / "specs" / "requirements.yaml").read_text()
+    with pytest.raises(SourceError, match=r"requirements.yaml:1: YAML error: character U\+0000 at column 1 is not allowed"):
+        load_spec(_spec_folder(tmp_path, "\x00" + text))
 
 
 BASE_CASE = """\
@@ -230,6 +254,27 @@ BAD_CASES = {
         2,
         "DUIS 5.1 listed both with and without the alert",
     ),
+    "nul-character": (BASE_CASE.replace("a small valid", "a small\x00valid"), 1, "character U+0000 at column 21 is not allowed"),
+    "written-out-without-hubs-and-events": (
+        BASE_CASE[: BASE_CASE.index("hubs:")],
+        1,
+        "at (top level): missing hubs, events (needed with users)",
+    ),
+    "no-scenario-at-all": (
+        BASE_CASE[: BASE_CASE.index("users:")] + "notices: []\n",
+        1,
+        "at (top level): needs wave, or users, hubs and events, or generate",
+    ),
+    "wave-with-a-written-out-scenario": (
+        BASE_CASE + 'wave: {hubs: 3, start: "2025-06-01T00:00:00Z", firmware_from: "1", firmware_to: "2"}\n',
+        17,
+        "at wave: wave cannot be combined with users, hubs and events",
+    ),
+    "generate-with-notices": (
+        BASE_CASE[: BASE_CASE.index("users:")] + "generate: {examples: 3, thorough_examples: 5}\nnotices: []\n",
+        4,
+        "at notices: notices cannot be combined with generate",
+    ),
     "profile-override-unknown": (
         BASE_CASE.replace("requirements:", "profile: {alert_code: N64, colour: red}\nrequirements:"),
         2,
@@ -247,6 +292,15 @@ def test_contradictory_or_malformed_case_stops_with_file_and_line(kind: str, spe
         load_case(path, spec, PROJECT / "schemas")
     assert problem in str(raised.value)
     assert raised.value.line == line, str(raised.value)
+
+
+def test_a_large_case_of_the_wrong_kind_names_what_is_missing_not_the_document(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    users = "".join(f"  - {{id: 90-B3-D5-1F-30-01-{n // 256:02X}-{n % 256:02X}, role: import_supplier}}\n" for n in range(500))
+    path.write_text(BASE_CASE[: BASE_CASE.index("users:")] + "users:\n" + users)
+    with pytest.raises(SourceError) as raised:
+        load_case(path, spec, PROJECT / "schemas")
+    assert str(raised.value) == f"{path}:1: case file: at (top level): missing hubs, events (needed with users)"
 
 
 def test_base_case_is_valid(spec: Spec, tmp_path: Path) -> None:
