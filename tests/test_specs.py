@@ -254,6 +254,11 @@ BAD_CASES = {
         2,
         "DUIS 5.1 listed both with and without the alert",
     ),
+    "profile-mismatch-code-is-the-alert-code": (
+        BASE_CASE.replace("requirements:", "profile: {mismatch_alert_code: N64}\nrequirements:"),
+        2,
+        "profile override: mismatch_alert_code is alert_code (N64): the two alerts could not be told apart",
+    ),
     "nul-character": (BASE_CASE.replace("a small valid", "a small\x00valid"), 1, "character U+0000 at column 21 is not allowed"),
     "written-out-without-hubs-and-events": (
         BASE_CASE[: BASE_CASE.index("hubs:")],

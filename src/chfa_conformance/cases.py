@@ -125,8 +125,9 @@ def _checked(document: YamlDocument, spec: Spec, schemas_dir: Path) -> tuple[Map
         overrides = YamlDocument(document.path, data["profile"], _sub_lines(document, "profile"))
         check_against_schema(overrides, profile_override_schema(spec), "profile override")
         profile = profile.overridden(data["profile"])
-        if profile.contradiction() is not None:
-            raise SourceError(document.path, document.line_of(("profile",)), f"profile override: {profile.contradiction()}")
+        problem = profile.contradiction()
+        if problem is not None:
+            raise SourceError(document.path, document.line_of(("profile",)), f"profile override: {problem[1]}")
     return data, profile
 
 

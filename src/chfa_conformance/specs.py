@@ -55,11 +55,13 @@ class Profile:
         names = [setting.name for setting in fields(self) if setting.name != "assumptions"]
         return [f"{name} {_setting_text(getattr(self, name))}" for name in names if getattr(self, name) != getattr(other, name)]
 
-    def contradiction(self) -> str | None:
-        """A setting that contradicts another, or None."""
+    def contradiction(self) -> tuple[str, str] | None:
+        """A setting that contradicts another (its key, and why), or None."""
         both = set(self.duis_versions_with_alert) & set(self.duis_versions_without_alert)
         if both:
-            return f"DUIS {', '.join(sorted(both))} listed both with and without the alert"
+            return "duis_versions_without_alert", f"DUIS {', '.join(sorted(both))} listed both with and without the alert"
+        if self.mismatch_alert_code == self.alert_code:
+            return "mismatch_alert_code", f"mismatch_alert_code is alert_code ({self.alert_code}): the two alerts could not be told apart"
         return None
 
     def known_duis_versions(self) -> tuple[str, ...]:
@@ -205,5 +207,6 @@ def _profile_from(document: YamlDocument) -> Profile:
     )
     problem = profile.contradiction()
     if problem is not None:
-        raise SourceError(document.path, document.line_of(("profile", "duis_versions_without_alert")), problem)
+        key, reason = problem
+        raise SourceError(document.path, document.line_of(("profile", key)), reason)
     return profile
