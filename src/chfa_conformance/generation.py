@@ -6,8 +6,10 @@ example goes through `evaluation.run_case`, so the oracle (`expectations.expecte
 and every requirement check (`checks.judge`) apply exactly as for a hand-written case.
 
 Hypothesis does the drawing and the shrinking, configured so that a run depends on its seed
-alone: no example database (examples saved by an earlier run would be replayed first), no
-deadline (a slow `cmd:` candidate must not change the search), one bug reported.
+and the code loaded alone: no example database (examples saved by an earlier run would be
+replayed first), no deadline (a slow `cmd:` candidate must not change the search), one bug
+reported. The code counts because hypothesis also draws literals from the local modules
+loaded: one seed draws other scenarios in the CLI than under pytest, or after a change.
 
 Shrinking re-runs the candidate on hundreds of variants; a `cmd:` candidate costs a process
 each. So while shrinking, a scenario already judged is not run again (a third of the
@@ -170,7 +172,7 @@ def scenario_key(data: Mapping[str, Any]) -> str:
 
 
 def hypothesis_settings(examples: int) -> settings:
-    """Settings under which a run depends on its seed alone (see the module docstring)."""
+    """Settings under which a run depends on its seed and the code loaded alone (see the module docstring)."""
     return settings(
         max_examples=examples,
         database=None,
