@@ -112,3 +112,11 @@ def test_check_runs_the_case_files_of_a_folder_as_pytest_collects_them(tmp_path:
     assert main(["--project", str(PROJECT), "check", str(tmp_path)]) == 0
     ran = [line.split(": ")[0] for line in capsys.readouterr().out.splitlines() if line.endswith("finding(s))")]
     assert ran == [str(tmp_path / "nested" / "gas-only.yml"), str(tmp_path / "nested" / "split-supply.yml")]
+
+
+def test_check_reports_a_failing_generated_entry_and_goes_on(small_entry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    after = PROJECT / "cases" / "gas-only.yaml"
+    assert main(["--project", str(PROJECT), "check", str(small_entry), str(after), "--candidate", MUTANT]) == 1
+    printed = capsys.readouterr().out
+    assert "search again: chfa-conformance generate" in printed and "ALERT-FW-VERSION (MUST)" in printed
+    assert f"{after}: FAIL" in printed  # the run went on after the generated entry

@@ -109,6 +109,11 @@ def test_files_swallowed_by_dsp_cert_are_explained(messages: list[Path], capsys:
     )
 
 
+def test_a_certificate_that_is_not_a_regular_file_is_not_read(messages: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify-signature", str(messages[0]), "--dsp-cert", "/dev/zero"]) == 2
+    assert capsys.readouterr().err == "chfa-conformance: /dev/zero: cannot read the certificate: not a regular file\n"
+
+
 def test_a_bad_certificate_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "dsp.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     code = main(["verify-signature", str(tmp_path / "dsp.pem"), "--dsp-cert", str(tmp_path / "dsp.pem")])

@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +94,15 @@ def load_certificates(paths: Sequence[Path]) -> tuple[DspCertificate, ...]:
 
 def _certificates_in(path: Path) -> list[DspCertificate]:
     try:
-        size = path.stat().st_size
-        if size > MAX_CERTIFICATE_FILE_BYTES:
-            raise SourceError(path, None, f"a certificate file of {size} bytes exceeds {MAX_CERTIFICATE_FILE_BYTES}")
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero or a FIFO would never end
+            raise SourceError(path, None, "cannot read the certificate: not a regular file")
+        if info.st_size > MAX_CERTIFICATE_FILE_BYTES:
+            raise SourceError(path, None, f"a certificate file of {info.st_size} bytes exceeds {MAX_CERTIFICATE_FILE_BYTES}")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_CERTIFICATE_FILE_BYTES + 1)  # it may have grown since stat
+        if len(data) > MAX_CERTIFICATE_FILE_BYTES:
+            raise SourceError(path, None, f"a certificate file of more than {MAX_CERTIFICATE_FILE_BYTES} bytes")
     except OSError as exc:
         raise SourceError(path, None, f"cannot read the certificate: {exc.strerror or exc}") from exc
     try:
