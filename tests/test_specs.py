@@ -190,7 +190,7 @@ BAD_CASES = {
     "supplier-of-wrong-role": (
         BASE_CASE.replace("responsible: [{user: 90-B3-D5-1F-30-01-00-00", "responsible: [{user: 90-B3-D5-1F-30-01-00-01"),
         11,
-        "must be a import_supplier",
+        "must be an import_supplier",
     ),
     "overlapping-suppliers": (
         BASE_CASE.replace(
@@ -253,6 +253,11 @@ BAD_CASES = {
         BASE_CASE.replace("requirements:", 'profile: {duis_versions_without_alert: ["5.0", "5.1"]}\nrequirements:'),
         2,
         "DUIS 5.1 listed both with and without the alert",
+    ),
+    "lone-surrogate-in-description": (
+        BASE_CASE.replace("description: a small valid case used as the base of broken ones", 'description: "a small \\udfff case"'),
+        1,
+        "a lone surrogate (\\ud800-\\udfff) is not a character",
     ),
     "profile-mismatch-code-is-the-alert-code": (
         BASE_CASE.replace("requirements:", "profile: {mismatch_alert_code: N64}\nrequirements:"),

@@ -38,7 +38,7 @@ def failing(findings: Sequence[Finding], spec: Spec, fail_on: str) -> list[Findi
 def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     case = result.case
     lines = [
-        f"case {case.id} ({case.path}:{case.line}): {case.description}",
+        f"case {case.id} ({case.path}:{case.line}): {one_line(case.description)}",
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
     overrides = case.scenario.profile.changes_from(spec.profile)

@@ -235,9 +235,10 @@ def _meter(item: Mapping[str, Any], users: Mapping[str, User], problems: _Proble
         if user is None:
             raise problems.stop((*where, "responsible", index, "user"), f"unknown user {user_id}")
         if user.role != wanted_role:
+            article = "an" if wanted_role[:1] in "aeiou" else "a"
             raise problems.stop(
                 (*where, "responsible", index, "user"),
-                f"{item['type']} {meter_id} names {user_id} ({user.role}) as responsible; it must be a {wanted_role}",
+                f"{item['type']} {meter_id} names {user_id} ({user.role}) as responsible; it must be {article} {wanted_role}",
             )
         start = problems.instant((*where, "responsible", index, "from"), entry["from"])
         end = problems.instant((*where, "responsible", index, "to"), entry["to"]) if entry.get("to") is not None else None

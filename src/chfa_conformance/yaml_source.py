@@ -110,6 +110,9 @@ def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Pat
         hint = '; quote a date-time: "2025-06-01T10:00:00Z"' if node.tag == "tag:yaml.org,2002:timestamp" else ""
         raise SourceError(path, line, f"tag {node.tag!r} is not allowed (plain YAML only{hint})")
     seen_nodes.add(id(node))
+    if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+        # "\udfff" in a double-quoted string: no UTF-8 can carry it, so every report writing it would fail
+        raise SourceError(path, line, "a lone surrogate (\\ud800-\\udfff) is not a character; write the character itself")
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _refuse_alias(item, seen_nodes, path, line)
@@ -128,6 +131,7 @@ def _vet(node: yaml.Node, where: JsonPath, lines: dict[JsonPath, int], path: Pat
             _vet(value_node, (*where, key), lines, path, seen_nodes)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as the yaml reader counts lines
 
 
