@@ -7,14 +7,14 @@ import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from lxml import etree
 
 from chfa_conformance.cases import Generation, load_case
 from chfa_conformance.evaluation import run_case
-from chfa_conformance.generation import Search, batches, explore
+from chfa_conformance.generation import Search, _CandidateFailed, _Tally, batches, explore
 from chfa_conformance.report import failing
 from reference_impl import emit
 from tests.conftest import PROJECT, scratch_project, settings_for
@@ -214,3 +214,17 @@ def test_long_searches_run_in_batches_on_seeds_derived_from_the_run_seed() -> No
     assert batches(7, 300) == [(7, 300)]
     assert batches(7, 2500) == [(7, 1000), ("7/1", 1000), ("7/2", 500)]
     assert sum(size for _, size in batches(3, 20_000)) == 20_000
+
+
+def test_shrinking_keeps_to_the_fault_it_found() -> None:
+    """A smaller scenario may lose an overlapping id; one that shows another id is another fault."""
+
+    def failed(*ids: str) -> _CandidateFailed:
+        return _CandidateFailed(cast(Any, None), {}, cast(Any, None), ids)
+
+    tally = _Tally()
+    assert tally.same_fault(failed("ALERT-FW-VERSION"))  # nothing found yet: any failure is the one
+    tally.last_failure = failed("RECIPIENTS-RESPONSIBLE", "ROLLOUT-SCALE")
+    assert tally.same_fault(failed("RECIPIENTS-RESPONSIBLE"))
+    assert not tally.same_fault(failed("ALERT-FW-VERSION"))
+    assert not tally.same_fault(failed("RECIPIENTS-RESPONSIBLE", "ALERT-FW-VERSION"))

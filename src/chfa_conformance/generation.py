@@ -153,6 +153,13 @@ class _Tally:
     def shrinking(self) -> bool:
         return self.last_failure is not None
 
+    def same_fault(self, failure: _CandidateFailed) -> bool:
+        """Whether a failure seen while shrinking is the one being shrunk: its ids are some of
+        those first seen (a smaller scenario may lose an overlapping id such as ROLLOUT-SCALE,
+        but one that gains an id shows another fault). Hypothesis cannot tell them apart: every
+        failure is raised from the same place."""
+        return self.last_failure is None or set(failure.requirements) <= set(self.last_failure.requirements)
+
     def record(self, result: CaseResult, failure: _CandidateFailed | None) -> None:
         if not self.shrinking:
             self.examples += 1
@@ -227,6 +234,8 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
         case = generated_case(generation, data, case_id)
         result = run_case(case, run)
         failure = _failure_of(case, data, result, run, search.fail_on)
+        if failure is not None and not tally.same_fault(failure):
+            failure = None  # another fault of the candidate: shrinking keeps to the one it found
         tally.record(result, failure)
         return failure
 
