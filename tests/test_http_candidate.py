@@ -37,22 +37,13 @@ def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, length: i
 
 
 def _drips(handler: BaseHTTPRequestHandler) -> None:
+    """A 200 with no Content-Length (the answer ends when the connection closes), a byte at a time."""
     handler.send_response(200)
     handler.end_headers()
     for _ in range(100):
         handler.wfile.write(b" ")
         handler.wfile.flush()
         time.sleep(0.2)
-
-
-def _trickles(handler: BaseHTTPRequestHandler) -> None:
-    """A 200 with no Content-Length (the answer ends when the connection closes), one byte every 0.5 s."""
-    handler.send_response(200)
-    handler.end_headers()
-    for _ in range(60):
-        handler.wfile.write(b" ")
-        handler.wfile.flush()
-        time.sleep(0.5)
 
 
 def _floods(handler: BaseHTTPRequestHandler) -> None:
@@ -76,7 +67,6 @@ BEHAVIOURS: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {
     "/redirects": lambda handler: _answer(handler, 302, b""),
     "/silent": lambda handler: time.sleep(30),
     "/drips": _drips,
-    "/trickles": _trickles,
     "/floods": _floods,
     "/garbage": lambda handler: _answer(handler, 200, b"hello, I am not JSON\n"),
     "/chunk-cut-short": _chunk_cut_short,
@@ -129,7 +119,6 @@ MISBEHAVIOURS = {
     "/redirects": "answered HTTP 302 Found",
     "/silent": "did not answer within 1s and was cut off",
     "/drips": "did not answer within 1s and was cut off",
-    "/trickles": "did not answer within 1s and was cut off",
     "/floods": "answered more than 1048576 bytes and was cut off",
     "/garbage": "output line 1 is not JSON",
     "/chunk-cut-short": "failed over HTTP (IncompleteRead: ",
