@@ -102,7 +102,7 @@ def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, 
     )
     if exploration.falsified is not None:
         search_again = _search_again(entry.path, search, args)
-        folder = getattr(args, "save_failures", None)
+        folder = args.save_failures
         saved = save_failure(exploration, folder, lambda path: _replay(path, args), search_again) if folder else None
         replay = _replay(saved, args) if saved is not None else search_again
         print(describe_generated_failure(exploration, settings.spec, replay, search_again, str(saved) if saved else None))
@@ -112,7 +112,7 @@ def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, 
 def _search_again(path: Path, search: Search, args: argparse.Namespace) -> str:
     """The generate command that repeats this search, quoted so that it pastes into a shell."""
     parts = ["chfa-conformance", "generate", str(path), f"--seed={search.seed}", f"--candidate={args.candidate}"]
-    parts += ["--thorough"] if getattr(args, "thorough", False) else []  # check runs an entry too, without these two options
+    parts += ["--thorough"] if args.thorough else []
     parts += [f"--fail-on={args.fail_on}"] if args.fail_on != "should" else []
     parts += [f"--shrink-runs={search.shrink_runs}"] if search.shrink_runs != SHRINK_RUNS else []
     parts += [f"--duis-xsd={args.duis_xsd}"] if args.duis_xsd else []

@@ -127,16 +127,15 @@ def check_inventory(inventory: Sequence[InventoryEntry] | None, scenario: Scenar
     """SMI-CONSISTENT: the DSP's inventory reports the alerted version as active afterwards."""
     if inventory is None:
         return
-    reported: dict[str, list[str]] = {}
-    for entry in inventory:  # every line kept: two lines for one device must agree, not the last one win
-        versions = reported.setdefault(eui(entry.device), [])
-        versions += [entry.firmware_version] if entry.firmware_version not in versions else []
+    reported: dict[str, dict[str, None]] = {}  # the distinct versions of each device, in order: two lines must agree
+    for entry in inventory:
+        reported.setdefault(eui(entry.device), {})[entry.firmware_version] = None
     active: dict[str, str] = {}
     for event in sorted(scenario.activations(), key=lambda item: (item.at, item.index)):
         if scenario.hubs[event.hub].smets == 2:
             active[event.hub] = event.firmware_to
     for chf, version in active.items():
-        seen = reported.get(chf, [])
+        seen = list(reported.get(chf, {}))
         if seen != [version]:
             what = f"reports {len(seen)} versions" if len(seen) > 1 else "does not report the alerted version as active"
             yield Finding(
