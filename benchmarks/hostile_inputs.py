@@ -28,8 +28,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("document-100-mib", "document-40-mib", "text-node-over-parser-limit", "text-node-cut-off", "nesting-10000-deep")
-CANDIDATE_DOCUMENTS = ("document-100-mib", "document-40-mib", "text-node-over-parser-limit")
+FILES = (
+    "document-100-mib",
+    "document-40-mib",
+    "text-node-over-parser-limit",
+    "text-node-cut-off",
+    "nesting-10000-deep",
+    "attribute-bomb",
+    "element-bomb",
+)
+CANDIDATE_DOCUMENTS = ("document-100-mib", "document-40-mib", "text-node-over-parser-limit", "attribute-bomb", "element-bomb")
 CANDIDATE_BEHAVIOURS = ("prints-a-million-alerts", "prints-a-million-small-alerts")
 CASE = ROOT / "cases" / "electricity-only.yaml"
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"

@@ -153,6 +153,11 @@ def test_schema_folder_without_its_mmc_import_fails_closed_in_validate(
     assert err.count("\n") == 1 and "imports 'MMC Schema V5.1.xsd', which is not in" in err
 
 
+def _prolog_scan_finds_doctype(document: bytes) -> bool:
+    readings = xml_safety._readings(document)
+    return not isinstance(readings, XmlProblem) and any(xml_safety._declares_doctype(text) for text in readings)
+
+
 BOMB = (
     '<?xml version="1.0" encoding="{codec}"?><!DOCTYPE a [<!ENTITY a "aaaaaaaaaa">'
     '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><a>&c;</a>'
@@ -162,7 +167,7 @@ BOMB = (
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
 def test_a_doctype_in_a_wide_encoding_is_refused_by_the_prolog_scan(codec: str) -> None:
     document = BOMB.format(codec=codec.upper()).encode(codec)
-    assert xml_safety._declares_doctype(document)  # before libxml2 reads the internal subset
+    assert _prolog_scan_finds_doctype(document)  # before libxml2 reads the internal subset
     problem = parse_untrusted(document)
     assert isinstance(problem, XmlProblem) and problem.kind == "dtd-refused"
     assert not isinstance(parse_untrusted('<?xml version="1.0"?><a>x</a>'.encode(codec)), XmlProblem)
@@ -170,4 +175,48 @@ def test_a_doctype_in_a_wide_encoding_is_refused_by_the_prolog_scan(codec: str) 
 
 def test_a_long_comment_does_not_carry_a_wide_doctype_past_the_scan() -> None:
     document = BOMB.format(codec="UTF-16").replace("?><!DOCTYPE", "?><!--" + "x" * 400_000 + "--><!DOCTYPE").encode("utf-16")
-    assert xml_safety._declares_doctype(document)
+    assert _prolog_scan_finds_doctype(document)
+
+
+LIMIT = xml_safety.MAX_MARKUP_ITEMS
+
+
+def _count_in_libxml2(document: bytes) -> int:
+    root = etree.fromstring(document, xml_safety.hardened_parser())
+    return sum(1 + len(element.attrib) for element in root.iter())
+
+
+@pytest.mark.parametrize(
+    ("name", "document"),
+    [
+        ("'=' in text", b"<r>" + b"a=b " * (LIMIT + 10) + b"</r>"),
+        ("'<' and '=' in a comment", b"<r><!--" + b"<=" * (LIMIT + 10) + b"--></r>"),
+        ("'<' and '=' in CDATA", b"<r><![CDATA[" + b"<=" * (LIMIT + 10) + b"]]></r>"),
+        ("'>' and '=' in attribute values", b"<r" + b"".join(b' a%d="=>="' % n for n in range(LIMIT // 2)) + b"/>"),
+        ("exactly the limit", b"<r" + b"".join(b" a%d='x'" % n for n in range(LIMIT - 3)) + b"><e/><e/></r>"),
+    ],
+)
+def test_markup_that_only_looks_like_nodes_is_not_counted(name: str, document: bytes) -> None:
+    assert _count_in_libxml2(document) <= LIMIT  # the parser makes no more nodes than the limit
+    assert not isinstance(parse_untrusted(document), XmlProblem), name
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "line"),
+    [
+        ("one over the limit", b"<r" + b"".join(b" a%d='x'" % n for n in range(LIMIT - 2)) + b"><e/><e/></r>", 1),
+        ("elements on later lines", b"<r>\n\n" + b"<e/>" * (LIMIT + 1) + b"</r>", 3),
+        ("a namespace declaration per attribute", b"<r" + b"".join(b' xmlns:p%d="u"' % n for n in range(LIMIT + 1)) + b"/>", 1),
+        ("a tail the walk cannot read", b"<r>" + b"<e a='1'/>" * (LIMIT // 2) + b"<\x01" + b"<e a='1'/>" * 10 + b"</r>", 1),
+    ],
+)
+def test_more_nodes_than_the_limit_are_refused_before_parsing(name: str, document: bytes, line: int) -> None:
+    problem = parse_untrusted(document)
+    assert isinstance(problem, XmlProblem), name
+    assert (problem.kind, problem.line) == ("parser-limit", line)
+    assert f"more than {LIMIT:,} elements and attributes" in problem.detail
+
+
+def test_an_encoding_python_cannot_read_is_refused_not_guessed() -> None:
+    problem = parse_untrusted(b'<?xml version="1.0" encoding="x-no-such-codec"?><r/>')
+    assert problem == XmlProblem("not-well-formed", "unsupported encoding 'x-no-such-codec'")

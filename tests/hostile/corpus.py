@@ -99,6 +99,24 @@ def _cut_inside_text(text_bytes: int) -> Build:
     return build
 
 
+def _attributes_on(start_tags: tuple[bytes, ...], count: int) -> Build:
+    """`count` unknown attributes added to each of `start_tags` (a tree and schema-error-log bomb)."""
+
+    def build(alert: bytes, folder: Path) -> bytes:
+        attributes = b"".join(b' a%d=""' % number for number in range(count)) + b" "
+        for tag in start_tags:
+            alert = alert.replace(tag, tag + attributes, 1)
+        return alert
+
+    return build
+
+
+def _utf7_attribute_bomb(alert: bytes, folder: Path) -> bytes:
+    """Not one '<' or '=' byte after the declaration: a count of bytes would find nothing."""
+    attributes = b"".join(b' a%d+AD0-""' % number for number in range(60_000))
+    return b'<?xml version="1.0" encoding="UTF-7"?>+ADw-r' + attributes + b"/+AD4-"
+
+
 def _dccboxed_xxe(alert: bytes, folder: Path) -> bytes:
     from tests.conftest import DCCBOXED  # noqa: PLC0415 - conftest imports the signing helpers, not this module
 
@@ -203,6 +221,27 @@ DOCUMENTS: tuple[Document, ...] = (
         _version_text(b"<a>" * 10_000 + b"</a>" * 10_000),
         "refused: parser-limit",
         (REFUSED[0], REFUSED[1] + "parser-limit"),
+    ),
+    Document(
+        "attribute-bomb",
+        "850,000 unknown attributes on each of three elements (26 MiB): 3.8 GB in schema validation before the node limit",
+        _attributes_on((b"<sr:Response ", b"<sr:ResponseCode", b"<sr:ResponseDateTime"), 850_000),
+        "refused: parser-limit: more than 50,000 elements and attributes",
+        (REFUSED[0], REFUSED[1] + "parser-limit: more than 50,000 elements and attributes"),
+    ),
+    Document(
+        "element-bomb",
+        "7 million empty elements in FirmwareVersion (28 MiB): about 1 GB as a tree",
+        _version_text(b"<a/>" * 7_000_000),
+        "refused: parser-limit: more than 50,000 elements and attributes",
+        (REFUSED[0], REFUSED[1] + "parser-limit: more than 50,000 elements and attributes"),
+    ),
+    Document(
+        "attribute-bomb-in-utf-7",
+        "60,000 attributes whose '<', '=' and '>' are spelled in UTF-7 (+ADw-, +AD0-, +AD4-), declared in the XML declaration",
+        _utf7_attribute_bomb,
+        "refused: parser-limit: more than 50,000 elements and attributes",
+        (REFUSED[0], REFUSED[1] + "parser-limit: more than 50,000 elements and attributes"),
     ),
     Document(
         "invalid-utf-8",
