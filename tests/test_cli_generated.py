@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -120,3 +121,29 @@ def test_check_reports_a_failing_generated_entry_and_goes_on(small_entry: Path, 
     printed = capsys.readouterr().out
     assert "search again: chfa-conformance generate" in printed and "ALERT-FW-VERSION (MUST)" in printed
     assert f"{after}: FAIL" in printed  # the run went on after the generated entry
+
+
+def test_check_names_a_candidate_error_and_counts_the_cases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = PROJECT / "cases" / "electricity-only.yaml"
+    hangs = f"cmd:{shlex.join([sys.executable, '-c', 'import time; time.sleep(30)'])}"
+    assert main(["--project", str(PROJECT), "check", str(case), "--candidate", hangs, "--case-timeout", "1"]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert f"{case}: FAIL (candidate error, 0 alert(s), 0 finding(s))" in printed
+    assert printed[-1] == "1 case(s) run, 1 failed"
+
+
+def test_check_of_a_folder_without_case_files_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("not a case")
+    assert main(["--project", str(PROJECT), "check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"chfa-conformance: {tmp_path}: is a folder with no case file (.yaml, .yml) below it\n"
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly() -> None:
+    wave = PROJECT / "cases" / "pilot-wave-5000.yaml"
+    command = [sys.executable, "-m", "chfa_conformance.cli", "--project", str(PROJECT), "emit", str(wave)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(100)
+    process.stdout.close()  # as `| head -c 100` does
+    assert process.stderr.read() == b""
+    assert process.wait(timeout=60) == 1

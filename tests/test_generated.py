@@ -3,6 +3,9 @@ file that replays them, a seed repeats a run, and the pytest item wires it all u
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import shlex
 from collections.abc import Mapping
@@ -14,6 +17,7 @@ from lxml import etree
 
 from chfa_conformance.cases import Generation, load_case
 from chfa_conformance.evaluation import run_case
+from chfa_conformance.generated_failures import file_name
 from chfa_conformance.generation import Search, _CandidateFailed, _Tally, batches, explore
 from chfa_conformance.report import failing
 from reference_impl import emit
@@ -103,7 +107,29 @@ def test_a_candidate_that_crashes_is_shrunk_to_the_scenario_that_crashes_it(gene
     assert falsified.result.error is not None and "KeyError" in falsified.result.error
     assert [hub["smets"] for hub in falsified.data["hubs"]] == [1]
     assert len(falsified.data["events"]) <= 1  # the simplest hub: no event, or its one activation
-    assert "ALERT-TRIGGER" in falsified.requirements
+    assert "ALERT-TRIGGER" in falsified.requirements  # exercised, so the saved file is a valid case
+    assert (falsified.candidate_error, falsified.failed, falsified.note) == (True, "a candidate error", None)
+    assert file_name(falsified) == f"{falsified.case.id}-candidate-error"
+
+
+def emit_failing_on_first_sight(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A flaky build: the first time it sees a scenario it sends no alert, the next time it does."""
+    marker = Path(os.environ["CHFA_TEST_SEEN"]) / hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()
+    if marker.exists():
+        return emit(scenario)
+    marker.touch()
+    return [line for line in emit(scenario) if "xml" not in line]
+
+
+def test_a_candidate_that_does_not_fail_the_same_way_again_is_named_nondeterministic(
+    generation: Generation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHFA_TEST_SEEN", str(tmp_path))
+    candidate = "python:tests.test_generated:emit_failing_on_first_sight"
+    falsified = explore(generation, settings_for(candidate), Search(generation.examples, SEED)).falsified
+    assert falsified is not None and falsified.requirements == ("RECIPIENTS-RESPONSIBLE",)  # no alert sent the first time
+    assert falsified.note is not None
+    assert falsified.note.startswith("run once more on this scenario, the candidate passed: it does not fail the same way each time")
 
 
 # --- the pytest item ---------------------------------------------------------------------
@@ -228,3 +254,8 @@ def test_shrinking_keeps_to_the_fault_it_found() -> None:
     assert tally.same_fault(failed("RECIPIENTS-RESPONSIBLE"))
     assert not tally.same_fault(failed("ALERT-FW-VERSION"))
     assert not tally.same_fault(failed("RECIPIENTS-RESPONSIBLE", "ALERT-FW-VERSION"))
+    crashed = _CandidateFailed(cast(Any, None), {}, cast(Any, None), ("RECIPIENTS-RESPONSIBLE",), candidate_error=True)
+    assert not tally.same_fault(crashed)  # a crash while shrinking a finding is another fault
+    tally.last_failure = crashed
+    assert tally.same_fault(_CandidateFailed(cast(Any, None), {}, cast(Any, None), ("ALERT-TRIGGER",), candidate_error=True))
+    assert not tally.same_fault(failed("RECIPIENTS-RESPONSIBLE"))

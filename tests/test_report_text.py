@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import sys
 import unicodedata
@@ -12,7 +13,7 @@ from chfa_conformance.candidates import PythonCandidate, make_candidate
 from chfa_conformance.cases import Case
 from chfa_conformance.evaluation import RunSettings, run_case
 from chfa_conformance.findings import Finding
-from chfa_conformance.report import describe_failure
+from chfa_conformance.report import MAX_FINDINGS_SHOWN, describe_failure
 from reference_impl import emit
 from tests.conftest import settings_for
 
@@ -60,3 +61,17 @@ def test_control_characters_from_a_candidate_reach_the_terminal_escaped(cases: l
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "    \\x1b[2J\\x1b[31mRED\\x07\\u202eevil" in text
     assert "bad\\x1b[0m" in text
+
+
+def test_findings_beyond_the_limit_of_each_requirement_are_counted_not_listed(cases: list[Case]) -> None:
+    case = next(case for case in cases if case.id == "electricity-only")
+    base = settings_for("reference")
+    result = run_case(case, base)
+    many = tuple(Finding("ROLLOUT-SCALE", f"no alert for hub {number}", delivery=number) for number in range(MAX_FINDINGS_SHOWN + 7))
+    one = (Finding("DUIS-VERSION", "wrong version"),)
+    text = describe_failure(dataclasses.replace(result, findings=many + one), base.spec, "replay")
+    assert [line for line in text.splitlines() if line.startswith("ROLLOUT-SCALE (MUST)")] == [
+        f"ROLLOUT-SCALE (MUST): no alert for hub {number}" for number in range(MAX_FINDINGS_SHOWN)
+    ]
+    assert f"\nROLLOUT-SCALE: 7 more finding(s) not shown ({MAX_FINDINGS_SHOWN + 7} in all)\n" in text
+    assert "DUIS-VERSION (MUST): wrong version" in text and "DUIS-VERSION: " not in text

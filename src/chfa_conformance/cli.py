@@ -58,7 +58,8 @@ def _check(args: argparse.Namespace) -> int:
             result = run_case(entry, settings)
             bad = failing(result.findings, settings.spec, args.fail_on)
             verdict = "FAIL" if bad or result.error else "pass"
-            print(f"{path}: {verdict} ({result.delivered_count} alert(s), {len(result.findings)} finding(s))")
+            error = "candidate error, " if result.error else ""
+            print(f"{path}: {verdict} ({error}{result.delivered_count} alert(s), {len(result.findings)} finding(s))")
             if verdict == "FAIL":
                 print(describe_failure(result, settings.spec, _replay(path, args)))
         results.append(result)
@@ -66,6 +67,7 @@ def _check(args: argparse.Namespace) -> int:
         for written in write_matrix(build_matrix(results, settings, args.fail_on), args.matrix):
             print(f"compliance matrix: {written}")
     failed = [r for r in results if r.error or failing(r.findings, settings.spec, args.fail_on)]
+    print(f"{len(results)} case(s) run, {len(failed)} failed")
     return 1 if failed else 0
 
 
@@ -73,7 +75,12 @@ def _case_files(paths: Sequence[Path]) -> list[Path]:
     """The case files named, a folder standing for the case files below it (as pytest collects them)."""
     found: list[Path] = []
     for path in paths:
-        found += sorted(f for f in path.rglob("*") if f.suffix in CASE_SUFFIXES and f.is_file()) if path.is_dir() else [path]
+        if not path.is_dir():
+            found.append(path)
+        elif inside := sorted(f for f in path.rglob("*") if f.suffix in CASE_SUFFIXES and f.is_file()):
+            found += inside
+        else:
+            raise SourceError(path, None, f"is a folder with no case file ({', '.join(CASE_SUFFIXES)}) below it")
     return found
 
 
@@ -302,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SourceError, SchemaLoadError, ValueError) as exc:
         print(f"chfa-conformance: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,11 +27,10 @@ SCENARIO_KEYS = ("users", "hubs", "events", "notices")
 def case_file_text(exploration: Exploration, falsified: Falsified, replay: str, search_again: str) -> str:
     """The case file's text: a comment saying how it was found and how to replay it, then the case."""
     generation = exploration.generation
-    ids = ", ".join(falsified.requirements)
     comments = [
         f"Drawn by the generated scenarios of {generation.path} (seed {exploration.seed}) after {falsified.examples_before} example(s),",
         f"then {falsified.shrunk}: this scenario.",
-        f"Candidate {exploration.candidate} fails it: {ids}.",
+        f"Candidate {exploration.candidate} fails it: {_how_it_fails(falsified)}.",
         f"Replay this file: {replay}",
         f"Repeat the search: {search_again}",
     ]
@@ -48,7 +47,7 @@ def case_document(exploration: Exploration, falsified: Falsified) -> dict[str, A
         "id": falsified.case.id,
         "description": (
             f"generated scenario (seed {exploration.seed}) on which candidate {exploration.candidate} "
-            f"fails {', '.join(falsified.requirements)}, {falsified.shrunk}"
+            f"fails {falsified.failed}, {falsified.shrunk}"
         ),
         "requirements": list(falsified.requirements),
     }
@@ -101,8 +100,17 @@ def save_failure(exploration: Exploration, folder: Path, replay_for: Callable[[P
 
 
 def file_name(falsified: Falsified) -> str:
-    """The case id, then the failing ids: e.g. generated-seed-7-alert-fw-version."""
+    """The case id, then the failing ids (generated-seed-7-alert-fw-version), or what failed
+    when it was the candidate itself (generated-seed-7-candidate-error)."""
+    if falsified.candidate_error:
+        return f"{falsified.case.id}-candidate-error"
     return "-".join([falsified.case.id, *(rid.lower() for rid in falsified.requirements[:3])])
+
+
+def _how_it_fails(falsified: Falsified) -> str:
+    if falsified.result.error is not None:
+        return f"a candidate error ({_one_line(falsified.result.error)}), on a scenario exercising {', '.join(falsified.requirements)}"
+    return ", ".join(falsified.requirements)
 
 
 def _one_line(text: str) -> str:

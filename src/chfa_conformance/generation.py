@@ -17,7 +17,13 @@ attempts repeat one), and the first new scenario after `Search.shrink_runs` cand
 ends the shrinking with the best failure so far. Answering such scenarios "passes" instead
 does not end it: hypothesis goes on through every shrink pass, and on a wave its passes over
 thousands of hubs ran for over ten minutes. Both are counted in runs, not seconds, so a
-seed still repeats a run exactly.
+seed still repeats a run exactly. Because of that memory, hypothesis never sees a candidate
+change its answer; so the shrunk scenario is run once more, and a candidate that does not
+fail the same way again is named nondeterministic in the failure's note.
+
+A candidate that fails itself (crash, hang, garbage) is a candidate error, not a finding: its
+failure is named so, keeps to errors while shrinking, and is saved under that name. Its
+requirement ids are those the scenario exercises, so the saved file is still a valid case.
 
 The pytest item, the CLI and the self-tests all call `explore`; writing the shrunk scenario
 as a case file is `generated_failures.py`'s job.
@@ -65,7 +71,8 @@ class Falsified:
     """The minimal failing scenario hypothesis shrank to, and what the candidate did on it.
 
     `requirements` are the ids failing at the search's level, in spec order; when the
-    candidate itself failed (crash, hang, garbage), the ids the scenario exercises.
+    candidate itself failed (crash, hang, garbage: a candidate error), the ids the scenario
+    exercises.
     """
 
     case: Case
@@ -76,6 +83,15 @@ class Falsified:
     shrink_runs: int
     note: str | None = None
     shrink_limit_reached: bool = False  # stopped by Search.shrink_runs: smaller failing scenarios may exist
+
+    @property
+    def candidate_error(self) -> bool:
+        return self.result.error is not None
+
+    @property
+    def failed(self) -> str:
+        """What failed, in a few words: the ids, or that the candidate itself failed."""
+        return "a candidate error" if self.candidate_error else ", ".join(self.requirements)
 
     @property
     def shrunk(self) -> str:
@@ -128,13 +144,20 @@ class _ShrinkBudgetSpent(BaseException):
 class _CandidateFailed(Exception):
     """Raised inside the property when an example fails; carries the example out of hypothesis."""
 
-    def __init__(self, case: Case, data: Mapping[str, Any], result: CaseResult, requirements: tuple[str, ...]) -> None:
-        super().__init__(f"candidate failed: {', '.join(requirements) or result.error}")
+    def __init__(
+        self, case: Case, data: Mapping[str, Any], result: CaseResult, requirements: tuple[str, ...], candidate_error: bool = False
+    ) -> None:
+        super().__init__(f"candidate failed: {'a candidate error' if candidate_error else ', '.join(requirements)}")
         self.case = case
         self.data = data
         self.result = result
         self.requirements = requirements
+        self.candidate_error = candidate_error
         self.key = scenario_key(data)
+
+    def same_as(self, other: _CandidateFailed) -> bool:
+        """Whether this failure is `other`'s fault again: both candidate errors, or the same ids."""
+        return (self.candidate_error, set(self.requirements)) == (other.candidate_error, set(other.requirements))
 
 
 @dataclass
@@ -158,7 +181,12 @@ class _Tally:
         those first seen (a smaller scenario may lose an overlapping id such as ROLLOUT-SCALE,
         but one that gains an id shows another fault). Hypothesis cannot tell them apart: every
         failure is raised from the same place."""
-        return self.last_failure is None or set(failure.requirements) <= set(self.last_failure.requirements)
+        first = self.last_failure
+        if first is None:
+            return True
+        if first.candidate_error or failure.candidate_error:
+            return first.candidate_error and failure.candidate_error
+        return set(failure.requirements) <= set(first.requirements)
 
     def record(self, result: CaseResult, failure: _CandidateFailed | None) -> None:
         if not self.shrinking:
@@ -256,6 +284,7 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
             note = "the candidate did not fail the same way when the scenario was run again (nondeterministic?)"
             falsified = _falsified(tally.last_failure, tally, note)
         if falsified is not None:
+            falsified = _confirmed(falsified, run, search.fail_on)
             break
     seconds = time.perf_counter() - started
     return Exploration(
@@ -291,11 +320,26 @@ def _failure_of(case: Case, data: Mapping[str, Any], result: CaseResult, run: Ru
     if result.error is not None:
         exercised = applicable_requirements(case.scenario, CandidateOutput(), expected_alerts(case.scenario))
         ids = tuple(rid for rid in run.spec.ids() if rid in exercised) or case.requirements
-        return _CandidateFailed(case, data, result, ids)
+        return _CandidateFailed(case, data, result, ids, candidate_error=True)
     failed = {finding.requirement for finding in failing(result.findings, run.spec, fail_on)}
     if not failed:
         return None
     return _CandidateFailed(case, data, result, tuple(rid for rid in run.spec.ids() if rid in failed))
+
+
+def _confirmed(falsified: Falsified, run: RunSettings, fail_on: str) -> Falsified:
+    """The shrunk failure, run once more: a candidate that does not fail the same way again gets
+    a note, since its saved file may replay passing (not counted as a shrink run)."""
+    again = _failure_of(falsified.case, falsified.data, run_case(falsified.case, run), run, fail_on)
+    first = _CandidateFailed(falsified.case, falsified.data, falsified.result, falsified.requirements, falsified.candidate_error)
+    if again is not None and again.same_as(first):
+        return falsified
+    if again is None:
+        seen = "passed"
+    else:
+        seen = "failed with a candidate error" if again.candidate_error else f"failed {', '.join(again.requirements)} instead"
+    note = f"run once more on this scenario, the candidate {seen}: it does not fail the same way each time (nondeterministic?)"
+    return replace(falsified, note=note if falsified.note is None else f"{falsified.note}; {note}")
 
 
 def _falsified(failure: _CandidateFailed, tally: _Tally, note: str | None) -> Falsified:

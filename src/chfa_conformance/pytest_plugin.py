@@ -234,7 +234,7 @@ class GeneratedItem(pytest.Item):
         falsified = exploration.falsified
         if falsified is None:
             return
-        self.user_properties.append(("failed_requirements", " ".join(falsified.requirements)))
+        self.user_properties.append(("failed_requirements", "" if falsified.candidate_error else " ".join(falsified.requirements)))
         search_again = self._search_again()
         saved = None
         if generated.save_to is not None:
@@ -308,7 +308,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     alerts = sum(result.delivered_count for result in results)
     terminalreporter.write_line(f"{len(results)} case(s) run, {alerts} alert(s) judged")
     for exploration in config.stash[EXPLORATIONS]:
-        outcome = "no failure" if exploration.falsified is None else f"failed: {', '.join(exploration.falsified.requirements)}"
+        outcome = "no failure" if exploration.falsified is None else f"failed: {exploration.falsified.failed}"
         terminalreporter.write_line(
             f"generated scenarios {exploration.generation.id}: {exploration.examples} example(s) in {exploration.seconds:.1f}s "
             f"({exploration.examples_per_second:.0f}/s), {exploration.alerts} alert(s), seed {exploration.seed}; {outcome}"

@@ -15,6 +15,7 @@ from chfa_conformance.signatures import shared_key_notes
 from chfa_conformance.specs import Spec
 
 LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+MAX_FINDINGS_SHOWN = 20  # per requirement: a candidate silent on a 5,000-hub wave has 7,000 findings of one id
 
 
 def header_lines(settings: RunSettings) -> list[str]:
@@ -36,6 +37,8 @@ def failing(findings: Sequence[Finding], spec: Spec, fail_on: str) -> list[Findi
 
 
 def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
+    """What a failing case prints: the case, the candidate's error, its findings (the first
+    MAX_FINDINGS_SHOWN of each requirement, then a count), its own output, how to replay."""
     case = result.case
     lines = [
         f"case {case.id} ({case.path}:{case.line}): {one_line(case.description)}",
@@ -46,17 +49,25 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
         lines.append(f"profile overridden by this case: {'; '.join(overrides)}")
     if result.error is not None:
         lines.append(f"CANDIDATE FAILED: {one_line(result.error)}")
+    shown: dict[str, int] = {}
     for finding in sorted(result.findings, key=lambda item: (item.requirement, item.delivery or 0)):
-        level = spec.requirement(finding.requirement).level
-        lines.append(f"{finding.requirement} ({level}): {one_line(finding.message)}")
-        evidence = one_line(finding.evidence())
-        if evidence:
-            lines.append(f"    {evidence}")
+        shown[finding.requirement] = shown.get(finding.requirement, 0) + 1
+        if shown[finding.requirement] <= MAX_FINDINGS_SHOWN:
+            lines += _finding_lines(finding, spec)
+    for requirement_id, count in shown.items():
+        if count > MAX_FINDINGS_SHOWN:
+            lines.append(f"{requirement_id}: {count - MAX_FINDINGS_SHOWN} more finding(s) not shown ({count} in all)")
     if result.stderr.strip():
         lines.append("candidate's own output, stderr or prints (last lines):")
         lines += ["    " + visible(line) for line in result.stderr.strip().splitlines()[-10:]]
     lines.append(f"replay: {replay}")
     return "\n".join(lines)
+
+
+def _finding_lines(finding: Finding, spec: Spec) -> list[str]:
+    lines = [f"{finding.requirement} ({spec.requirement(finding.requirement).level}): {one_line(finding.message)}"]
+    evidence = one_line(finding.evidence())
+    return [*lines, f"    {evidence}"] if evidence else lines
 
 
 MAX_CASE_SECONDS = 86400
