@@ -192,6 +192,13 @@ def test_yaml_outside_a_cases_folder_is_not_collected(project: pytest.Pytester) 
     assert "config.yaml" not in result.stdout.str()
 
 
+def test_a_folder_named_on_the_command_line_has_its_case_files_collected(project: pytest.Pytester) -> None:
+    (project.path / "saved" / "deeper").mkdir(parents=True)
+    (project.path / "cases" / "electricity-only.yaml").rename(project.path / "saved" / "deeper" / "mine.yml")
+    result = project.runpytest("saved", "-q")
+    result.assert_outcomes(passed=1)
+
+
 def test_dsp_cert_verifies_the_signature_of_every_alert(project: pytest.Pytester, dsp_signer: Signer) -> None:
     cert = dsp_signer.cert_path
     signing = f"cmd:{sys.executable} -m reference_impl --sign-key {dsp_signer.key_path} --sign-cert {cert}"

@@ -158,9 +158,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix not in CASE_SUFFIXES:
         return None
-    if "cases" in file_path.parts or parent.session.isinitpath(file_path):
+    if "cases" in file_path.parts or _named_on_command_line(file_path, parent.session):
         return CaseFile.from_parent(parent, path=file_path)
     return None
+
+
+def _named_on_command_line(file_path: Path, session: pytest.Session) -> bool:
+    """The file, or a folder above it other than the project root (so that `pytest .` does not
+    take specs/ for cases), was named on the command line: `pytest saved/` runs saved cases."""
+    folders = [folder for folder in file_path.parents if folder != session.config.rootpath]
+    return any(session.isinitpath(path) for path in (file_path, *folders))
 
 
 class CaseFile(pytest.File):
