@@ -175,7 +175,7 @@ def test_failure_is_saved_and_the_saved_file_replays_the_same_requirement(projec
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "generated scenarios (cases/generated.yaml): candidate * failed on a drawn scenario after * example(s), seed 3; *",
+            "ALERT-FW-VERSION in generated scenarios (cases/generated.yaml): candidate * failed on a drawn scenario after * seed 3; *",
             "ALERT-FW-VERSION (MUST): FirmwareVersion is not the newly active version*",
             f"replay: pytest failures/generated-seed-3-alert-fw-version.yaml --candidate={MUTANT}",
             f"search again: pytest --hypothesis-seed=3 cases/generated.yaml --candidate={MUTANT}",

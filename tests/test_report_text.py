@@ -75,3 +75,16 @@ def test_findings_beyond_the_limit_of_each_requirement_are_counted_not_listed(ca
     ]
     assert f"\nROLLOUT-SCALE: 7 more finding(s) not shown ({MAX_FINDINGS_SHOWN + 7} in all)\n" in text
     assert "DUIS-VERSION (MUST): wrong version" in text and "DUIS-VERSION: " not in text
+
+
+def test_the_first_line_leads_with_what_failed_for_pytests_one_line_summary(cases: list[Case]) -> None:
+    case = next(case for case in cases if case.id == "electricity-only")
+    base = settings_for("reference")
+    result = run_case(case, base)
+    found = dataclasses.replace(result, findings=(Finding("DUIS-VERSION", "x"), Finding("ALERT-FW-VERSION", "y")))
+    crashed = dataclasses.replace(result, error="candidate exited with status 1")
+    first_lines = [describe_failure(variant, base.spec, "replay").splitlines()[0] for variant in (found, crashed)]
+    assert first_lines == [
+        f"ALERT-FW-VERSION, DUIS-VERSION in case electricity-only ({case.path}:1): {case.description}",
+        f"candidate error in case electricity-only ({case.path}:1): {case.description}",
+    ]

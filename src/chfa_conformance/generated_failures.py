@@ -124,7 +124,8 @@ def describe_generated_failure(exploration: Exploration, spec: Spec, replay: str
     if falsified is None:
         raise ValueError("the exploration found no failure to describe")
     lines = [
-        f"generated scenarios ({exploration.generation.path}): candidate {exploration.candidate} failed on a drawn scenario "
+        f"{falsified.failed} in generated scenarios ({exploration.generation.path}): "
+        f"candidate {exploration.candidate} failed on a drawn scenario "
         f"after {falsified.examples_before} example(s), seed {exploration.seed}; {falsified.shrunk}:",
         describe_failure(falsified.result, spec, replay),
         f"search again: {search_again}",

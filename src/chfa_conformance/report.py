@@ -41,7 +41,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     MAX_FINDINGS_SHOWN of each requirement, then a count), its own output, how to replay."""
     case = result.case
     lines = [
-        f"case {case.id} ({case.path}:{case.line}): {one_line(case.description)}",
+        f"{_what_failed(result)} in case {case.id} ({case.path}:{case.line}): {one_line(case.description)}",
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
     overrides = case.scenario.profile.changes_from(spec.profile)
@@ -62,6 +62,13 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
         lines += ["    " + visible(line) for line in result.stderr.strip().splitlines()[-10:]]
     lines.append(f"replay: {replay}")
     return "\n".join(lines)
+
+
+def _what_failed(result: CaseResult) -> str:
+    """The first line's lead, all pytest's one-line summary keeps: the ids, or the candidate error."""
+    if result.error is not None:
+        return "candidate error"
+    return ", ".join(sorted(result.failed_requirements())) or "no finding"
 
 
 def _finding_lines(finding: Finding, spec: Spec) -> list[str]:
