@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -54,6 +55,14 @@ def _floods(handler: BaseHTTPRequestHandler) -> None:
         handler.wfile.write(line)
 
 
+def _gzipped(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", "20")
+    handler.end_headers()
+    handler.wfile.write(gzip.compress(b"x")[:20])
+
+
 def _chunk_cut_short(handler: BaseHTTPRequestHandler) -> None:
     handler.send_response(200)
     handler.send_header("Transfer-Encoding", "chunked")
@@ -71,6 +80,8 @@ BEHAVIOURS: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {
     "/garbage": lambda handler: _answer(handler, 200, b"hello, I am not JSON\n"),
     "/chunk-cut-short": _chunk_cut_short,
     "/truncated": lambda handler: _answer(handler, 200, b'{"recipient": ', length=1000),
+    "/announces-a-petabyte": lambda handler: _answer(handler, 200, b"{", length=10**15),
+    "/gzipped": _gzipped,
 }
 
 
@@ -123,6 +134,8 @@ MISBEHAVIOURS = {
     "/garbage": "output line 1 is not JSON",
     "/chunk-cut-short": "failed over HTTP (IncompleteRead: ",
     "/truncated": "answered 14 bytes of the 1000 its Content-Length announced",
+    "/announces-a-petabyte": "announced 1000000000000000 bytes (Content-Length), over the 1048576-byte limit",
+    "/gzipped": "answered with Content-Encoding 'gzip': send the lines as they are, not encoded",
 }
 
 
@@ -160,11 +173,18 @@ def test_a_harness_that_is_not_there_fails_each_case(cases: list[Case]) -> None:
         ("http://127.0.0.1:99999/", "has a bad port"),
         ("http://[::1", "is not an address"),
         ("http://127.0.0.1/#part", "leave out user names, passwords and #fragments"),
+        ("http://127.0.0.1/a b", "holds a space or control character"),
+        ("http://127.0.0.1/\r\nX-Injected: 1", "holds a space or control character"),
     ],
 )
 def test_http_spellings_are_checked(spelling: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         make_candidate(spelling)
+
+
+def test_the_scheme_is_read_in_any_letter_case(harness: str, cases: list[Case]) -> None:
+    result = _run(f"{harness.replace('http://', 'HTTP://')}/good", _case(cases))
+    assert result.error is None and result.delivered_count == 2
 
 
 def test_the_reference_emitter_serves_the_conformance_run(pytester: pytest.Pytester) -> None:

@@ -335,7 +335,7 @@ def make_candidate(spec: str, cwd: Path | None = None, import_timeout_seconds: f
         if not argv:
             raise ValueError('cmd: needs a command line, e.g. cmd:"python -m reference_impl"')
         return CommandCandidate(spec, argv, cwd)
-    if spec.startswith(("http://", "https://")):
+    if spec[:8].lower().startswith(("http://", "https://")):
         from chfa_conformance.http_candidate import http_candidate  # noqa: PLC0415 - it builds on this module
 
         return http_candidate(spec)

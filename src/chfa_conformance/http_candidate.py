@@ -122,6 +122,10 @@ class _Exchange:
             if answer.status != 200:
                 self.said = answer.read(MAX_STDERR_SHOWN).decode("utf-8", errors="replace")
                 return f"answered HTTP {answer.status} {shortened(answer.reason, 80)}"
+            if (encoding := answer.getheader("Content-Encoding", "identity").strip().lower()) != "identity":
+                return f"answered with Content-Encoding {shortened(encoding, 40)!r}: send the lines as they are, not encoded"
+            if answer.length is not None and answer.length > self.limits.max_output_bytes:
+                return f"announced {answer.length} bytes (Content-Length), over the {self.limits.max_output_bytes}-byte limit"
             written = 0
             while chunk := answer.read(_CHUNK):
                 written += len(chunk)
@@ -143,6 +147,8 @@ def http_candidate(spec: str) -> HttpCandidate:
         parts = urllib.parse.urlsplit(spec)
     except ValueError as exc:  # an unclosed [IPv6 bracket
         raise ValueError(f"http candidate {spec!r} is not an address ({exc})") from exc
+    if any(character.isspace() or not character.isprintable() for character in spec):
+        raise ValueError(f"http candidate {spec!r} holds a space or control character: percent-encode it (%20)")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"http candidate {spec!r} needs an address like http://127.0.0.1:8765/alerts")
     if parts.username or parts.password or parts.fragment:
