@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chfa_conformance.instants import format_instant, parse_instant, span
+from chfa_conformance.instants import format_instant, parse_instant, parse_xs_datetime, span
 from reference_impl.emitter import _format
 
 
@@ -22,3 +22,18 @@ def test_a_year_before_1000_keeps_its_four_digits() -> None:
 )
 def test_a_span_reads_as_days_hours_minutes_and_seconds(seconds: float, shown: str) -> None:
     assert span(seconds) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "resolution"),
+    [
+        ("2025-06-01T10:00:00Z", timedelta(seconds=1)),
+        ("2025-06-01T10:00:00.4Z", timedelta(milliseconds=100)),
+        ("2025-06-01T10:00:00.400Z", timedelta(milliseconds=1)),
+        ("2025-06-01T10:00:00.400000Z", timedelta(microseconds=1)),
+        ("2025-06-01T10:00:00.4000001Z", timedelta(microseconds=1)),
+    ],
+)
+def test_a_stamp_knows_the_step_its_digits_can_express(text: str, resolution: timedelta) -> None:
+    parsed = parse_xs_datetime(text)
+    assert parsed is not None and parsed.resolution == resolution

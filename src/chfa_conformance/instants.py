@@ -15,10 +15,15 @@ _DATETIME = re.compile(
 
 @dataclass(frozen=True)
 class XsDateTime:
-    """A parsed xs:dateTime. `instant` is aware; without a zone it is read as UTC and flagged."""
+    """A parsed xs:dateTime. `instant` is aware; without a zone it is read as UTC and flagged.
+
+    `resolution` is the step its digits can express (1 s with no fraction, 1 ms with three
+    digits, at least 1 µs): a clock stamping whole seconds writes 10:00:00 for any instant of
+    that second, so the stamp stands for the interval [instant, instant + resolution)."""
 
     instant: datetime
     has_zone: bool
+    resolution: timedelta = timedelta(microseconds=1)
 
 
 def parse_xs_datetime(text: str) -> XsDateTime | None:
@@ -56,9 +61,13 @@ def parse_xs_datetime(text: str) -> XsDateTime | None:
     except ValueError:
         return None
     try:
-        return XsDateTime(instant=value + extra, has_zone=zone is not None)
+        return XsDateTime(instant=value + extra, has_zone=zone is not None, resolution=_resolution(parts["fraction"]))
     except OverflowError:
         return XsDateTime(instant=datetime.max.replace(tzinfo=UTC), has_zone=zone is not None)
+
+
+def _resolution(fraction: str | None) -> timedelta:
+    return timedelta(microseconds=10 ** (6 - min(len(fraction or ""), 6)))
 
 
 def _beyond_calendar(year: int, parts: dict[str, str], has_zone: bool) -> XsDateTime | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from reference_impl.emitter import PROCESSING_DELAY
 from reference_impl.signing import emit_signed
 from tests.mutants.wrapping import (
     SR,
@@ -258,6 +259,11 @@ def _before_activation(root: etree._Element, scenario: Mapping[str, Any]) -> Non
     shift_time(root, -62)
 
 
+def _a_millisecond_early(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    """Stamped 1 ms before the activation, at millisecond precision: the boundary of HEADER-TIME."""
+    shift_time(root, -PROCESSING_DELAY.total_seconds() - 0.001)
+
+
 def _an_hour_late(root: etree._Element, scenario: Mapping[str, Any]) -> None:
     shift_time(root, 3600)
 
@@ -293,6 +299,7 @@ emit_counter_reused = with_edited_documents(_reuse_counter)
 emit_fixed_schema_version = with_edited_documents(_fixed_schema_version)
 emit_time_without_zone = with_edited_documents(_no_zone)
 emit_time_before_activation = with_edited_documents(_before_activation)
+emit_a_millisecond_early = with_edited_documents(_a_millisecond_early)
 emit_an_hour_late = with_edited_documents(_an_hour_late)
 emit_request_id_added = with_edited_documents(_with_request_id)
 emit_response_id_missing = with_edited_documents(_without_response_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 from lxml import etree
 
+from reference_impl.emitter import PROCESSING_DELAY
 from tests.mutants.wrapping import (
     SR,
     Line,
@@ -77,6 +78,15 @@ def _zone(offset_hours: int, later_seconds: int) -> Any:
     return edit
 
 
+def _whole_seconds_at_once(root: etree._Element, scenario: Mapping[str, Any]) -> None:
+    """Sent at the activation itself, stamped by a clock of whole seconds: 10:00:00Z for an
+    activation at 10:00:00.400 is that second, not 0.4 s before it."""
+    found = element(root, "ResponseDateTime")
+    assert found is not None and found.text is not None
+    sent = (instant(found.text) - PROCESSING_DELAY).astimezone(UTC)
+    found.text = sent.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _spaced_time(root: etree._Element, scenario: Mapping[str, Any]) -> None:
     """ResponseDateTime between line breaks and indentation: xs:dateTime collapses white space."""
     found = element(root, "ResponseDateTime")
@@ -124,6 +134,7 @@ VARIANT_EMITTERS = {
     "same-instant-other-zone": with_edited_documents(_zone(1, 0)),
     "later-instant-negative-zone": with_edited_documents(_zone(-5, 300)),
     "white-space-around-the-time": with_edited_documents(_spaced_time),
+    "stamped-in-whole-seconds-at-once": with_edited_documents(_whole_seconds_at_once),
     "byte-order-mark": with_edited_text(lambda xml: "\ufeff" + xml),
     "cdata-version": with_edited_documents(_cdata_version),
     "character-reference-in-device": with_edited_text(_referenced_device),
