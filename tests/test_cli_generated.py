@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chfa_conformance.cli import main
+from chfa_conformance.cli import _parser, main
 from tests.conftest import PROJECT
 
 MUTANT = "python:tests.mutants.catalogue:emit__previous_version"
@@ -147,3 +148,10 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly() -> None:
     process.stdout.close()  # as `| head -c 100` does
     assert process.stderr.read() == b""
     assert process.wait(timeout=60) == 1
+
+
+@pytest.mark.parametrize("command", ["check", "generate", "stream", "emit", "selftest", "validate", "verify-signature"])
+def test_every_option_and_argument_says_what_it_is(command: str) -> None:
+    commands = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    unexplained = [action.dest for action in commands.choices[command]._actions if not action.help]
+    assert unexplained == []

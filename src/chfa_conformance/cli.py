@@ -31,7 +31,16 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Search, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
-from chfa_conformance.report import describe_failure, failing, header_lines, positive_seconds, replay_command, whole_number, writable_folder
+from chfa_conformance.report import (
+    OPTION_HELP,
+    describe_failure,
+    failing,
+    header_lines,
+    positive_seconds,
+    replay_command,
+    whole_number,
+    writable_folder,
+)
 from chfa_conformance.selftest import overlap_problems, render, run_selftest
 from chfa_conformance.signatures import load_certificates, shared_key_notes
 from chfa_conformance.specs import load_spec
@@ -249,6 +258,14 @@ def _signing_material(catalogue: Any, folder: Path) -> list[Path]:
     return [cert_path]
 
 
+def _add_run_options(command: argparse.ArgumentParser) -> None:
+    """The options check and generate share with the pytest plugin."""
+    command.add_argument("--candidate", default="reference", help=OPTION_HELP["--candidate"])
+    command.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
+    command.add_argument("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help=OPTION_HELP["--case-timeout"])
+    command.add_argument("--fail-on", choices=("must", "should", "may"), default="should", help=OPTION_HELP["--fail-on"])
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chfa-conformance", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -256,47 +273,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="run case files against a candidate")
-    check.add_argument("cases", nargs="+", type=Path, metavar="CASE")
-    check.add_argument("--candidate", default="reference")
-    check.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
-    check.add_argument("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS")
-    check.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
-    check.add_argument("--matrix", type=Path, default=None, metavar="DIR")
-    check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help="verify signatures (repeatable)")
+    check.add_argument("cases", nargs="+", type=Path, metavar="CASE", help="case files, or folders standing for the case files below them")
+    _add_run_options(check)
+    check.add_argument("--matrix", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--matrix"])
+    check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help=OPTION_HELP["--dsp-cert"])
     check.set_defaults(run=_check, thorough=False, save_failures=None)
     generate = commands.add_parser("generate", help="search with generated scenarios (a generate: entry)")
-    generate.add_argument("file", type=Path, nargs="?", default=Path("cases/generated.yaml"), metavar="FILE")
-    generate.add_argument("--candidate", default="reference")
-    generate.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
-    generate.add_argument("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS")
-    generate.add_argument("--fail-on", choices=("must", "should", "may"), default="should")
+    generate.add_argument(
+        "file", type=Path, nargs="?", default=Path("cases/generated.yaml"), metavar="FILE", help="the entry (default: %(default)s)"
+    )
+    _add_run_options(generate)
     generate.add_argument("--seed", type=int, default=None, help="repeat a search (default: a fresh seed, printed)")
-    generate.add_argument("--thorough", action="store_true", help="draw thorough_examples instead of examples")
-    generate.add_argument("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N")
-    generate.add_argument("--save-failures", type=Path, default=None, metavar="DIR")
+    generate.add_argument("--thorough", action="store_true", help=OPTION_HELP["--thorough"])
+    generate.add_argument("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N", help=OPTION_HELP["--shrink-runs"])
+    generate.add_argument("--save-failures", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--save-failures"])
     generate.set_defaults(run=_generate, dsp_cert=[])
     stream = commands.add_parser("stream", help="judge a wave case of any size chunk by chunk (reference emitter)")
-    stream.add_argument("case", type=Path, metavar="CASE")
+    stream.add_argument("case", type=Path, metavar="CASE", help="a case file with a wave: block")
     stream.add_argument("--hubs", type=whole_number(1), default=None, help="override the wave's number of hubs")
-    stream.add_argument("--chunk-hubs", type=whole_number(1), default=CHUNK_HUBS, metavar="N")
-    stream.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
+    stream.add_argument("--chunk-hubs", type=whole_number(1), default=CHUNK_HUBS, metavar="N", help="hubs per chunk (default %(default)s)")
+    stream.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
     stream.set_defaults(run=_stream)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
-    emit.add_argument("case", type=Path, metavar="CASE")
+    emit.add_argument("case", type=Path, metavar="CASE", help="the case file whose scenario the emitter answers")
     emit.set_defaults(run=_emit)
     selftest = commands.add_parser("selftest", help="kill matrix: every mutant caught exactly, every variant passing")
     selftest.add_argument("--catalogue", default="tests.mutants.catalogue", help="module with MUTANTS and VARIANTS")
     selftest.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this mutant or variant")
-    selftest.add_argument("--workers", type=whole_number(1), default=2)
-    selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR")
+    selftest.add_argument("--workers", type=whole_number(1), default=2, help="processes running mutants side by side (default %(default)s)")
+    selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
     selftest.set_defaults(run=_selftest)
     validate = commands.add_parser("validate", help="check files against the DUIS schema of their schemaVersion")
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE", help="captured DUIS messages")
     validate.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help="official DUIS schemas (default: the compact ones)")
     validate.set_defaults(run=_validate)
     verify = commands.add_parser("verify-signature", help="check the DSP signature of files")
-    verify.add_argument("files", nargs="*", type=Path, metavar="FILE")
-    verify.add_argument("--dsp-cert", type=Path, action="extend", nargs="+", required=True, metavar="PEM")
+    verify.add_argument("files", nargs="*", type=Path, metavar="FILE", help="captured DUIS messages")
+    verify.add_argument(
+        "--dsp-cert", type=Path, action="extend", nargs="+", required=True, metavar="PEM", help="the DSP certificates that may have signed"
+    )
     verify.set_defaults(run=_verify_signature)
     return parser
 

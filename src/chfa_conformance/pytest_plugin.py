@@ -25,6 +25,7 @@ from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, 
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.report import (
     LEVEL_ORDER,
+    OPTION_HELP,
     describe_failure,
     failing,
     header_lines,
@@ -52,52 +53,19 @@ EXPLORATIONS = pytest.StashKey[list[Exploration]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chfa-conformance", "CH firmware activation alert conformance")
-    group.addoption("--candidate", default="reference", help='reference | python:module:function | cmd:"command line" (default: reference)')
-    group.addoption(
-        "--duis-xsd",
-        default=None,
-        metavar="DIR",
-        help="validate against the official DUIS schema files in DIR instead of the compact schemas",
-    )
+    group.addoption("--candidate", default="reference", help=OPTION_HELP["--candidate"])
+    group.addoption("--duis-xsd", default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
     group.addoption(
         "--requirement", action="append", default=[], metavar="ID", help="run only cases marked with this requirement id (repeatable)"
     )
-    group.addoption(
-        "--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help="time limit per case for the candidate (default 60)"
-    )
-    group.addoption(
-        "--fail-on",
-        choices=("must", "should", "may"),
-        default="should",
-        help="lowest requirement level whose findings fail a case (default should)",
-    )
-    group.addoption("--matrix", default=None, metavar="DIR", help="write the compliance matrix (JSON, Markdown, HTML) into DIR")
-    group.addoption(
-        "--dsp-cert",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="verify each alert's signature against this DSP certificate (repeatable; judges SIGNED)",
-    )
+    group.addoption("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help=OPTION_HELP["--case-timeout"])
+    group.addoption("--fail-on", choices=("must", "should", "may"), default="should", help=OPTION_HELP["--fail-on"])
+    group.addoption("--matrix", default=None, metavar="DIR", help=OPTION_HELP["--matrix"])
+    group.addoption("--dsp-cert", action="append", default=[], metavar="PEM", help=OPTION_HELP["--dsp-cert"])
     group.addoption("--specs", default=None, metavar="DIR", help="requirements and profile folder (default: specs/ beside pytest.ini)")
-    group.addoption(
-        "--thorough",
-        action="store_true",
-        help="generated scenarios: draw the nightly number of examples (thorough_examples) instead of the CI number",
-    )
-    group.addoption(
-        "--shrink-runs",
-        type=whole_number(0),
-        default=SHRINK_RUNS,
-        metavar="N",
-        help=f"generated scenarios: candidate runs spent shrinking a failure (default {SHRINK_RUNS}; lower it for slow cmd: candidates)",
-    )
-    group.addoption(
-        "--save-failures",
-        default=None,
-        metavar="DIR",
-        help="generated scenarios: write each shrunk failure into DIR as a case file that replays it (keep DIR inside the project)",
-    )
+    group.addoption("--thorough", action="store_true", help=OPTION_HELP["--thorough"])
+    group.addoption("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N", help=OPTION_HELP["--shrink-runs"])
+    group.addoption("--save-failures", default=None, metavar="DIR", help=OPTION_HELP["--save-failures"] + " (keep DIR inside the project)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
