@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from chfa_conformance.candidates import PythonCandidate
-from chfa_conformance.cases import Case
+from chfa_conformance.cases import Case, load_case
 from chfa_conformance.evaluation import run_case
+from chfa_conformance.specs import Spec
 from reference_impl import emit
 from tests.conftest import settings_for
 
@@ -121,3 +122,61 @@ def test_a_duis_alert_of_another_kind_replaces_the_one_due(official: bool, cases
     # the compact schema knows only this alert's bodies, so it also finds the document invalid (documented)
     assert result.failed_requirements() == ({"ALERT-CODE"} if official else {"ALERT-CODE", "DUIS-SCHEMA"})
     assert "a DUIS alert of another kind (code N65)" in next(f.message for f in result.findings if f.requirement == "ALERT-CODE")
+
+
+def _rollout_where_a_supplier_leaves_just_after_its_activation(folder: Path) -> Path:
+    """Twelve single-meter hubs activated a minute apart (a rollout); the first hub's only
+    supplier leaves one second after its activation and nobody takes over."""
+    supplier = "90-B3-D5-1F-30-01-00-00"
+    lines = [
+        "description: a rollout in which one supplier leaves a second after its hub's activation",
+        "requirements: [RECIPIENTS-CHANGE-OF-SUPPLIER, ROLLOUT-SCALE]",
+        "users:",
+        f'  - {{id: {supplier}, role: import_supplier, duis_version: "5.1", party: Supplier A}}',
+        "hubs:",
+    ]
+    events = ["events:"]
+    for number in range(12):
+        hub, meter, at = (
+            f"00-DB-00-00-00-00-00-{2 * number:02X}",
+            f"00-DB-00-00-00-00-00-{2 * number + 1:02X}",
+            f"2025-06-01T10:{number:02d}:00Z",
+        )
+        until = '"2025-06-01T10:00:01Z"' if number == 0 else "null"
+        lines += [
+            f"  - chf: {hub}",
+            "    smets: 2",
+            "    meters:",
+            f"      - {{id: {meter}, type: ESME, commissioned: true,"
+            f' responsible: [{{user: {supplier}, from: "2022-05-01T00:00:00Z", to: {until}}}]}}',
+        ]
+        events.append(f'  - {{hub: {hub}, at: "{at}", outcome: activated, firmware_from: "9001", firmware_to: "9002"}}')
+    path = folder / "supplier-leaves-in-a-rollout.yaml"
+    path.write_text("\n".join(lines + events) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected", "findings"),
+    [
+        ("reference", set(), 0),
+        ("python:tests.mutants.catalogue:emit__recipients_at_sending_time", {"RECIPIENTS-CHANGE-OF-SUPPLIER"}, 1),
+        # never alerting import suppliers misses the leaving one too, for another cause
+        ("python:tests.mutants.catalogue:emit__import_supplier_missed", {"ROLLOUT-SCALE"}, 12),
+    ],
+    ids=["reference", "recipients-at-sending-time", "import-supplier-missed"],
+)
+def test_a_supplier_missed_because_it_left_just_after_the_activation_is_a_change_of_supplier_fault(
+    candidate: str, expected: set[str], findings: int, spec: Spec, tmp_path: Path
+) -> None:
+    """Resolved too late, the activation reaches nobody; in a rollout that read as ROLLOUT-SCALE
+    ("the activation reached nobody"), which hid the cause (a generated scenario found it). The
+    cause is named only where the candidate alerts that supplier for other activations."""
+    settings = settings_for(candidate)
+    case = load_case(_rollout_where_a_supplier_leaves_just_after_its_activation(tmp_path), spec, settings.schemas_dir)
+    result = run_case(case, settings)
+    assert result.error is None
+    assert result.failed_requirements() == expected, [str(f) for f in result.findings]
+    assert len(result.findings) == findings
+    caused = [f for f in result.findings if "responsibility ended at 2025-06-01T10:00:01" in f.message]
+    assert len(caused) == (1 if "RECIPIENTS-CHANGE-OF-SUPPLIER" in expected else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from chfa_conformance.expectations import ExpectedAlert, is_rollout, split_supply
 from chfa_conformance.findings import Finding
@@ -24,6 +25,7 @@ class _Context:
     open_missing: dict[tuple[int, str], ExpectedAlert]
     served_events: set[int]
     mismatch_alerts_sent: bool
+    alerted_recipients: set[str]
 
 
 def check_recipients(pairing: Pairing, expected: Sequence[ExpectedAlert], scenario: Scenario) -> Iterator[Finding]:
@@ -32,7 +34,9 @@ def check_recipients(pairing: Pairing, expected: Sequence[ExpectedAlert], scenar
         by_event[alert.event.index].append(alert)
     served = {alert.event.index for alert, _ in pairing.pairs + pairing.absorbed + pairing.replaced}
     mismatch_sent = any(o.content is not None and o.content.body == "version-mismatch" for _, o in pairing.pairs)
-    context = _Context(scenario, by_event, {(a.event.index, a.recipient): a for a in pairing.missing}, served, mismatch_sent)
+    alerted = {alert.recipient for alert, _ in pairing.pairs}
+    missing = {(a.event.index, a.recipient): a for a in pairing.missing}
+    context = _Context(scenario, by_event, missing, served, mismatch_sent, alerted)
     for due, observed in pairing.replaced:
         yield _replaced(due, observed, scenario)
     for observed in pairing.extra:
@@ -112,6 +116,12 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
         # the candidate sends no version-mismatch alert at all: a version fault, not a recipient one
         requirement = "DUIS-VERSION"
         what += f" (no version-mismatch alert was sent to any recipient on DUIS {alert.schema_version})"
+    elif alert.recipient in context.alerted_recipients and (ended := _responsibility_ended_just_after(alert, context)):
+        # the candidate does alert this supplier, but not where it left just after the
+        # activation: recipients resolved a moment too late, whatever else the scenario is
+        # (a rollout, say). A candidate that never alerts it shows no such cause.
+        requirement = "RECIPIENTS-CHANGE-OF-SUPPLIER"
+        what += f" ({alert.recipient} was its supplier at the activation; that responsibility ended at {ended.isoformat()})"
     elif not served and is_rollout(context.scenario):
         requirement = "ROLLOUT-SCALE"
         what += " (the activation reached nobody)"
@@ -121,6 +131,24 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
     else:
         requirement = "RECIPIENTS-RESPONSIBLE"
     return Finding(requirement, what, alert.recipient, None, f"{alert.kind} alert", "(none)")
+
+
+def _responsibility_ended_just_after(alert: ExpectedAlert, context: _Context) -> datetime | None:
+    """When the recipient's responsibility for a meter of the hub ended after the activation but
+    within the latency window, in which a candidate may still resolve recipients."""
+    event, scenario = alert.event, context.scenario
+    window = timedelta(seconds=scenario.profile.latency_limit_seconds)
+    hub = scenario.hubs.get(event.hub)
+    ends = [
+        registration.end
+        for meter in (hub.commissioned_meters if hub else ())
+        for registration in meter.responsible
+        if registration.user == alert.recipient
+        and registration.covers(event.at)
+        and registration.end is not None
+        and registration.end <= event.at + window
+    ]
+    return min(ends, default=None)
 
 
 def _reported_event(observed: ObservedAlert, events: list[FirmwareEvent], window: float) -> FirmwareEvent:
