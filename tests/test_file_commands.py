@@ -6,6 +6,7 @@ the verdicts are those ../shared/README.md gives for each message.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,42 @@ def test_verify_signature_gives_the_readme_verdict_of_each_dccboxed_message(
 def test_files_that_cannot_be_read_get_their_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, verdicts, _ = _run(["validate", str(tmp_path / "missing.xml"), str(tmp_path)], capsys)
     assert code == 1 and verdicts == {"missing.xml": "unreadable", tmp_path.name: "unreadable"}
+
+
+@pytest.mark.parametrize("command", ["check", "generate", "stream"])
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_a_case_path_that_is_not_a_regular_file_is_not_read(
+    command: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/dev/zero would fill memory and a FIFO would wait for ever: neither is opened."""
+    case = tmp_path / "case.yaml"
+    if kind == "fifo":
+        os.mkfifo(case)
+    else:
+        case.symlink_to("/dev/zero")
+    assert main([command, str(case)]) == 2
+    assert capsys.readouterr().err == f"chfa-conformance: {case}: cannot read: not a regular file\n"
+
+
+@pytest.mark.parametrize("command", ["validate", "verify-signature"])
+def test_a_file_name_cannot_forge_a_verdict_line_or_drive_the_terminal(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = tmp_path / "evil\nforged.xml: valid: schemaVersion 5.1\x1b[31m.xml"
+    forged.write_text("<not-a-duis-message/>", encoding="utf-8")
+    certificates = ["--dsp-cert", str(DCCBOXED / ALL_CERTS[0])] if command == "verify-signature" else []
+    assert main([command, str(forged), *certificates]) == 1
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\x1b" not in out
+    assert out.startswith(f"{tmp_path}/evil\\nforged.xml: valid: schemaVersion 5.1\\x1b[31m.xml: ")
+
+
+def test_a_case_file_name_with_a_line_break_stays_on_its_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "a\nb.yaml"
+    case.write_text("description: [unclosed\n", encoding="utf-8")
+    assert main(["check", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path}/a\\nb.yaml:" in err
 
 
 def test_verify_signature_needs_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,12 +7,13 @@ xml_safety.parse_untrusted, and judged to one line: file, verdict, reason.
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chfa_conformance.bounded_read import FileNotRead, read_bounded
 from chfa_conformance.duis_schema import SchemaSet
+from chfa_conformance.printable import one_line
 from chfa_conformance.signatures import DspCertificate, verify_signature
 from chfa_conformance.xml_safety import MAX_DOCUMENT_BYTES, XmlProblem, parse_untrusted
 
@@ -33,25 +34,17 @@ class FileVerdict:
 
     def line(self) -> str:
         """One printable line, whatever bytes the file name or the reason hold."""
-        text = f"{self.path}: {self.verdict}: {' '.join(self.reason.split())}"
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return f"{one_line(self.path)}: {self.verdict}: {one_line(' '.join(self.reason.split()))}"
 
 
 def read_captured(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes | FileVerdict:
     """The file's bytes, or why it was not read (too large, not a regular file, unreadable)."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            return FileVerdict(str(path), "unreadable", "not a regular file")
-        if info.st_size > max_bytes:
-            return FileVerdict(str(path), "refused", f"too-large: {info.st_size} bytes exceeds the {max_bytes}-byte limit (not read)")
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)  # the file may have grown since stat
-    except OSError as exc:
-        return FileVerdict(str(path), "unreadable", exc.strerror or str(exc))
-    if len(data) > max_bytes:
-        return FileVerdict(str(path), "refused", f"too-large: more than {max_bytes} bytes")
-    return data
+        return read_bounded(path, max_bytes)
+    except FileNotRead as exc:
+        if exc.too_large:
+            return FileVerdict(str(path), "refused", f"too-large: {exc.reason}")
+        return FileVerdict(str(path), "unreadable", exc.reason)
 
 
 def validate_file(path: Path, schemas: SchemaSet) -> FileVerdict:

@@ -31,6 +31,7 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Search, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
+from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
     OPTION_HELP,
     describe_failure,
@@ -68,7 +69,7 @@ def _check(args: argparse.Namespace) -> int:
             bad = failing(result.findings, settings.spec, args.fail_on)
             verdict = "FAIL" if bad or result.error else "pass"
             error = "candidate error, " if result.error else ""
-            print(f"{path}: {verdict} ({error}{result.delivered_count} alert(s), {len(result.findings)} finding(s))")
+            print(f"{one_line(str(path))}: {verdict} ({error}{result.delivered_count} alert(s), {len(result.findings)} finding(s))")
             if verdict == "FAIL":
                 print(describe_failure(result, settings.spec, _replay(path, args)))
         results.append(result)
@@ -113,7 +114,7 @@ def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, 
     exploration = explore(entry, settings, search)
     outcome = "no failure" if exploration.falsified is None else "FAIL"
     print(
-        f"{entry.path}: {outcome} ({exploration.examples} example(s) in {exploration.seconds:.1f}s, "
+        f"{one_line(str(entry.path))}: {outcome} ({exploration.examples} example(s) in {exploration.seconds:.1f}s, "
         f"{exploration.examples_per_second:.0f}/s, {exploration.alerts} alert(s), seed {search.seed})"
     )
     if exploration.falsified is not None:
@@ -322,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except (SourceError, SchemaLoadError, ValueError) as exc:
-        print(f"chfa-conformance: {exc}", file=sys.stderr)
+        print(f"chfa-conformance: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader left (`| head`): stop quietly, as other command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chfa_conformance.printable import one_line
+
 
 class SourceError(Exception):
     """A spec, case or schema file that cannot be used as it stands."""
@@ -15,7 +17,8 @@ class SourceError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        path = one_line(self.path)  # a file name holding a line break must not forge a line
+        where = path if self.line is None else f"{path}:{self.line}"
         return f"{where}: {self.problem}"
 
 

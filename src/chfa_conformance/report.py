@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from chfa_conformance.evaluation import CaseResult, RunSettings
 from chfa_conformance.findings import Finding
+from chfa_conformance.printable import one_line, visible
 from chfa_conformance.signatures import shared_key_notes
 from chfa_conformance.specs import Spec
 
@@ -41,7 +41,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     MAX_FINDINGS_SHOWN of each requirement, then a count), its own output, how to replay."""
     case = result.case
     lines = [
-        f"{_what_failed(result)} in case {case.id} ({case.path}:{case.line}): {one_line(case.description)}",
+        f"{_what_failed(result)} in case {case.id} ({one_line(str(case.path))}:{case.line}): {one_line(case.description)}",
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
     overrides = case.scenario.profile.changes_from(spec.profile)
@@ -144,22 +144,3 @@ def replay_command(case_path: str, candidate: str, duis_xsd: str | None, dsp_cer
         parts += [f"--duis-xsd={duis_xsd}"]
     parts += [f"--dsp-cert={path}" for path in dsp_certs]
     return " ".join(shlex.quote(part) for part in parts)
-
-
-def one_line(text: str) -> str:
-    """A report line stays one line: line breaks and tabs a candidate put in a value are shown escaped."""
-    return visible(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
-
-
-_UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def visible(text: str) -> str:
-    """Control characters a candidate wrote shown as escapes: a terminal would obey them
-    (colours, cursor moves, a cleared screen, text turned right to left), hiding the report."""
-    return _UNSEEN.sub(_escaped, text)
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"

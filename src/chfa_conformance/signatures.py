@@ -20,7 +20,6 @@ import binascii
 import hashlib
 import hmac
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from lxml import etree
 
+from chfa_conformance.bounded_read import FileNotRead, read_bounded
 from chfa_conformance.errors import SourceError
 from chfa_conformance.xml_safety import XmlProblem, parse_untrusted
 
@@ -94,17 +94,9 @@ def load_certificates(paths: Sequence[Path]) -> tuple[DspCertificate, ...]:
 
 def _certificates_in(path: Path) -> list[DspCertificate]:
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # /dev/zero or a FIFO would never end
-            raise SourceError(path, None, "cannot read the certificate: not a regular file")
-        if info.st_size > MAX_CERTIFICATE_FILE_BYTES:
-            raise SourceError(path, None, f"a certificate file of {info.st_size} bytes exceeds {MAX_CERTIFICATE_FILE_BYTES}")
-        with path.open("rb") as stream:
-            data = stream.read(MAX_CERTIFICATE_FILE_BYTES + 1)  # it may have grown since stat
-        if len(data) > MAX_CERTIFICATE_FILE_BYTES:
-            raise SourceError(path, None, f"a certificate file of more than {MAX_CERTIFICATE_FILE_BYTES} bytes")
-    except OSError as exc:
-        raise SourceError(path, None, f"cannot read the certificate: {exc.strerror or exc}") from exc
+        data = read_bounded(path, MAX_CERTIFICATE_FILE_BYTES)
+    except FileNotRead as exc:
+        raise SourceError(path, None, f"cannot read the certificate: {exc.reason}") from exc
     try:
         certificates = x509.load_pem_x509_certificates(data)
     except ValueError as exc:

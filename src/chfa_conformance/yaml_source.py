@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from chfa_conformance.bounded_read import FileNotRead, read_bounded
 from chfa_conformance.errors import SourceError
 
 JsonPath = tuple[str | int, ...]
@@ -60,11 +61,9 @@ def load_yaml(path: Path, shown_as: Path | None = None) -> YamlDocument:
     """Read one YAML document; any problem raises SourceError naming file (as `shown_as`) and line."""
     name = shown_as or path
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(name, None, f"cannot read: {exc.strerror}") from exc
-    if len(raw) > MAX_YAML_BYTES:
-        raise SourceError(name, None, f"file of {len(raw)} bytes exceeds {MAX_YAML_BYTES}")
+        raw = read_bounded(path, MAX_YAML_BYTES)  # /dev/zero or a FIFO would never end
+    except FileNotRead as exc:
+        raise SourceError(name, None, f"cannot read: {exc.reason}") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
