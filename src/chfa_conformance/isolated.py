@@ -211,6 +211,11 @@ def _serve(
         sender.send_bytes(_DONE)
     except BrokenPipeError:
         pass  # the suite stopped listening (a limit was reached); it reports that itself
+    except MemoryError:
+        with contextlib.suppress(OSError):
+            sender.send_bytes(
+                _ERROR + f"ran out of memory (MemoryError at the {MAX_CHILD_ADDRESS_SPACE // 1024**3} GiB address-space cap)".encode()
+            )
     except BaseException as exc:  # noqa: BLE001 - the candidate's failure is reported, whatever it is
         with contextlib.suppress(OSError):
             sender.send_bytes(_ERROR + f"raised {type(exc).__name__}: {shortened(str(exc))}".encode("utf-8", errors="replace"))
