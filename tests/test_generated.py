@@ -8,13 +8,15 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from lxml import etree
 
+from chfa_conformance.candidates import PythonCandidate
 from chfa_conformance.cases import Generation, load_case
 from chfa_conformance.evaluation import run_case
 from chfa_conformance.generated_failures import file_name
@@ -25,6 +27,7 @@ from tests.conftest import PROJECT, scratch_project, settings_for
 
 MUTANT = "python:tests.mutants.catalogue:emit__previous_version"
 SEED = 20250601
+Emit = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
 
 
 def test_reference_passes_generated_scenarios_and_exercises_what_the_entry_claims(generation: Generation) -> None:
@@ -259,3 +262,27 @@ def test_shrinking_keeps_to_the_fault_it_found() -> None:
     tally.last_failure = crashed
     assert tally.same_fault(_CandidateFailed(cast(Any, None), {}, cast(Any, None), ("ALERT-TRIGGER",), candidate_error=True))
     assert not tally.same_fault(failed("RECIPIENTS-RESPONSIBLE"))
+
+
+def test_a_seed_draws_the_same_scenarios_whatever_local_code_is_loaded(
+    generation: Generation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis would also draw literals of the local modules loaded: pytest loads other
+    modules than the CLI, so one seed drew other scenarios in each (and any edit changed them)."""
+    drawn: list[list[str]] = [[], []]
+
+    def recording(into: list[str]) -> Emit:
+        def candidate(scenario: Mapping[str, Any]) -> list[dict[str, Any]]:
+            into.append(hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest())
+            return emit(scenario)
+
+        return candidate
+
+    search = Search(40, SEED)
+    explore(generation, replace(settings_for("reference"), candidate=PythonCandidate("first", recording(drawn[0]))), search)
+    literals = tmp_path / "vendor_literals.py"
+    literals.write_text(f"NUMBERS = {list(range(-5, 400))}\nWORDS = {['5.0', '5.1', 'GSME', 'ESME', '9001', 'Z'] * 3}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("vendor_literals")  # a local module full of literals hypothesis would draw from
+    explore(generation, replace(settings_for("reference"), candidate=PythonCandidate("second", recording(drawn[1]))), search)
+    assert len(drawn[0]) == 40 and drawn[0] == drawn[1]

@@ -6,10 +6,11 @@ example goes through `evaluation.run_case`, so the oracle (`expectations.expecte
 and every requirement check (`checks.judge`) apply exactly as for a hand-written case.
 
 Hypothesis does the drawing and the shrinking, configured so that a run depends on its seed
-and the code loaded alone: no example database (examples saved by an earlier run would be
-replayed first), no deadline (a slow `cmd:` candidate must not change the search), one bug
-reported. The code counts because hypothesis also draws literals from the local modules
-loaded: one seed draws other scenarios in the CLI than under pytest, or after a change.
+alone: no example database (examples saved by an earlier run would be replayed first), no
+deadline (a slow `cmd:` candidate must not change the search), one bug reported, and none of
+the literals hypothesis otherwise collects from the local modules loaded (pytest loads other
+modules than the CLI, and any edit changes them: one seed drew other scenarios in each, and a
+test passed alone but failed in the full run).
 
 Shrinking re-runs the candidate on hundreds of variants; a `cmd:` candidate costs a process
 each. So while shrinking, a scenario already judged is not run again (a third of the
@@ -31,16 +32,19 @@ as a case file is `generated_failures.py`'s job.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
+from hypothesis.internal.conjecture import providers as hypothesis_providers
+from hypothesis.internal.constants_ast import Constants
 
 from chfa_conformance.candidates import CandidateOutput
 from chfa_conformance.cases import Case, Generation
@@ -248,6 +252,27 @@ def batches(run_seed: Seed, examples: int) -> list[tuple[Seed, int]]:
     return [(run_seed if number == 0 else f"{run_seed}/{number}", size) for number, size in enumerate(sizes)]
 
 
+@contextlib.contextmanager
+def _no_literals_of_loaded_code() -> Iterator[None]:
+    """While drawing, hypothesis sees no literals of the local modules loaded, so a seed draws
+    the same scenarios in pytest and the CLI. Hypothesis offers no setting for it; its private
+    hook is replaced for the search and put back (pinned in constraints.txt; if a release
+    renames it, nothing is replaced and a seed depends on the modules loaded again)."""
+    collect = getattr(hypothesis_providers, "_get_local_constants", None)
+    cache = getattr(hypothesis_providers, "CONSTANTS_CACHE", None)
+    if collect is None or cache is None:
+        yield
+        return
+    nothing = Constants()
+    hypothesis_providers._get_local_constants = lambda: nothing
+    cache.cache.clear()  # it holds the pools drawn from, local literals included
+    try:
+        yield
+    finally:
+        hypothesis_providers._get_local_constants = collect
+        cache.cache.clear()
+
+
 def explore(generation: Generation, run: RunSettings, search: Search) -> Exploration:
     """Judge the candidate on up to `search.examples` drawn scenarios; shrink the first failure."""
     tally = _Tally()
@@ -272,7 +297,8 @@ def explore(generation: Generation, run: RunSettings, search: Search) -> Explora
     for batch_seed, size in batches(search.seed, search.examples):
         prop = seed(batch_seed)(hypothesis_settings(size)(given(scenarios(generation.profile))(judge_one)))
         try:
-            prop()
+            with _no_literals_of_loaded_code():
+                prop()
         except _CandidateFailed as failure:
             falsified = _falsified(failure, tally, None)
         except _ShrinkBudgetSpent:
