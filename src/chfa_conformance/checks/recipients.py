@@ -25,7 +25,7 @@ class _Context:
     open_missing: dict[tuple[int, str], ExpectedAlert]
     served_events: set[int]
     mismatch_alerts_sent: bool
-    alerted_recipients: set[str]
+    missed_by_recipient: dict[str, set[int]]
 
 
 def check_recipients(pairing: Pairing, expected: Sequence[ExpectedAlert], scenario: Scenario) -> Iterator[Finding]:
@@ -34,9 +34,11 @@ def check_recipients(pairing: Pairing, expected: Sequence[ExpectedAlert], scenar
         by_event[alert.event.index].append(alert)
     served = {alert.event.index for alert, _ in pairing.pairs + pairing.absorbed + pairing.replaced}
     mismatch_sent = any(o.content is not None and o.content.body == "version-mismatch" for _, o in pairing.pairs)
-    alerted = {alert.recipient for alert, _ in pairing.pairs}
     missing = {(a.event.index, a.recipient): a for a in pairing.missing}
-    context = _Context(scenario, by_event, missing, served, mismatch_sent, alerted)
+    missed: dict[str, set[int]] = defaultdict(set)
+    for alert in pairing.missing:
+        missed[alert.recipient].add(alert.event.index)
+    context = _Context(scenario, by_event, missing, served, mismatch_sent, missed)
     for due, observed in pairing.replaced:
         yield _replaced(due, observed, scenario)
     for observed in pairing.extra:
@@ -116,10 +118,11 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
         # the candidate sends no version-mismatch alert at all: a version fault, not a recipient one
         requirement = "DUIS-VERSION"
         what += f" (no version-mismatch alert was sent to any recipient on DUIS {alert.schema_version})"
-    elif alert.recipient in context.alerted_recipients and (ended := _responsibility_ended_just_after(alert, context)):
-        # the candidate does alert this supplier, but not where it left just after the
-        # activation: recipients resolved a moment too late, whatever else the scenario is
-        # (a rollout, say). A candidate that never alerts it shows no such cause.
+    elif context.missed_by_recipient[alert.recipient] == {event.index} and (ended := _left_just_after(alert, context)):
+        # the supplier of that instant left a moment later, leaving the meter with none, and
+        # this is the only alert it missed: what recipients resolved too late would send,
+        # whatever else the scenario is (a rollout, say). A candidate that misses the supplier
+        # elsewhere too, or did not alert a successor either, shows another cause.
         requirement = "RECIPIENTS-CHANGE-OF-SUPPLIER"
         what += f" ({alert.recipient} was its supplier at the activation; that responsibility ended at {ended.isoformat()})"
     elif not served and is_rollout(context.scenario):
@@ -133,9 +136,10 @@ def _explain_missing(alert: ExpectedAlert, context: _Context) -> Finding:
     return Finding(requirement, what, alert.recipient, None, f"{alert.kind} alert", "(none)")
 
 
-def _responsibility_ended_just_after(alert: ExpectedAlert, context: _Context) -> datetime | None:
-    """When the recipient's responsibility for a meter of the hub ended after the activation but
-    within the latency window, in which a candidate may still resolve recipients."""
+def _left_just_after(alert: ExpectedAlert, context: _Context) -> datetime | None:
+    """When the recipient's responsibility for a meter of the hub ended after the activation,
+    within the latency window (in which a candidate may still resolve recipients), and nobody
+    took the meter over (a late resolver would have alerted the successor instead)."""
     event, scenario = alert.event, context.scenario
     window = timedelta(seconds=scenario.profile.latency_limit_seconds)
     hub = scenario.hubs.get(event.hub)
@@ -147,6 +151,7 @@ def _responsibility_ended_just_after(alert: ExpectedAlert, context: _Context) ->
         and registration.covers(event.at)
         and registration.end is not None
         and registration.end <= event.at + window
+        and meter.supplier_at(registration.end) is None
     ]
     return min(ends, default=None)
 
