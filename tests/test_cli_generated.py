@@ -49,6 +49,22 @@ def test_generate_saves_the_shrunk_failure_and_exits_1(small_entry: Path, tmp_pa
     assert main(["--project", str(PROJECT), "check", str(saved[0])]) == 0
 
 
+def test_a_folder_name_that_is_not_utf8_nor_printable_loses_no_failure(
+    small_entry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The replay comment holds the folder's name: writing it failed after the file was
+    opened, leaving an empty case file and no report; ESC went to the terminal raw."""
+    folder = tmp_path / "out\udcff\x1b[31m"  # a byte that is not UTF-8 (as Python names it), then ESC
+    argv = ["--project", str(PROJECT), "generate", str(small_entry), "--candidate", MUTANT, "--seed", "3", "--save-failures", str(folder)]
+    assert main(argv) == 1
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\udcff" not in printed and "ALERT-FW-VERSION (MUST)" in printed
+    saved = folder / "generated-seed-3-alert-fw-version.yaml"
+    assert "/out\\udcff\\x1b[31m/generated-seed-3-alert-fw-version.yaml" in saved.read_text(encoding="utf-8")
+    assert main(argv) == 1  # the same search again rewrites the same file, adds no other
+    assert list(folder.iterdir()) == [saved]
+
+
 def test_check_runs_a_generated_entry_like_a_case(small_entry: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--project", str(PROJECT), "check", str(small_entry)]) == 0
     assert re.search(r"generated.yaml: no failure \(30 example\(s\) in .*, seed [0-9]+\)", capsys.readouterr().out)

@@ -75,7 +75,7 @@ def _check(args: argparse.Namespace) -> int:
         results.append(result)
     if args.matrix:
         for written in write_matrix(build_matrix(results, settings, args.fail_on), args.matrix):
-            print(f"compliance matrix: {written}")
+            print(f"compliance matrix: {one_line(str(written))}")
     failed = [r for r in results if r.error or failing(r.findings, settings.spec, args.fail_on)]
     print(f"{len(results)} case(s) run, {len(failed)} failed")
     return 1 if failed else 0

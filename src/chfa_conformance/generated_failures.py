@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from chfa_conformance.generation import Exploration, Falsified
+from chfa_conformance.printable import one_line
 from chfa_conformance.report import describe_failure
 from chfa_conformance.specs import Spec
 
@@ -36,7 +37,7 @@ def case_file_text(exploration: Exploration, falsified: Falsified, replay: str, 
     ]
     if falsified.note:
         comments.append(f"Note: {falsified.note}")
-    header = "".join(f"# {_one_line(line)}\n" for line in comments)
+    header = "".join(f"# {one_line(_one_line(line))}\n" for line in comments)  # a path may hold any byte
     return header + dump_case(case_document(exploration, falsified))
 
 
@@ -92,9 +93,10 @@ def save_failure(exploration: Exploration, folder: Path, replay_for: Callable[[P
     number = 1
     while True:
         path = folder / f"{file_name(falsified)}{'' if number == 1 else f'-{number}'}.yaml"
-        text = case_file_text(exploration, falsified, replay_for(path), search_again)
-        if not path.exists() or path.read_text(encoding="utf-8") == text:
-            path.write_text(text, encoding="utf-8")
+        # encoded before the file is opened: a failure to encode must not leave an empty file
+        data = case_file_text(exploration, falsified, replay_for(path), search_again).encode("utf-8", "backslashreplace")
+        if not path.exists() or path.read_bytes() == data:
+            path.write_bytes(data)
             return path
         number += 1
 
@@ -124,16 +126,16 @@ def describe_generated_failure(exploration: Exploration, spec: Spec, replay: str
     if falsified is None:
         raise ValueError("the exploration found no failure to describe")
     lines = [
-        f"{falsified.failed} in generated scenarios ({exploration.generation.path}): "
+        f"{falsified.failed} in generated scenarios ({one_line(str(exploration.generation.path))}): "
         f"candidate {exploration.candidate} failed on a drawn scenario "
         f"after {falsified.examples_before} example(s), seed {exploration.seed}; {falsified.shrunk}:",
         describe_failure(falsified.result, spec, replay),
-        f"search again: {search_again}",
+        f"search again: {one_line(search_again)}",
     ]
     if falsified.note:
         lines.append(f"note: {falsified.note}")
     if saved is not None:
-        lines.append(f"saved as: {saved}")
+        lines.append(f"saved as: {one_line(saved)}")
     else:
         lines.append("not saved (--save-failures DIR writes it as a case file); the shrunk scenario:")
         lines += ["    " + line for line in dump_case(case_document(exploration, falsified)).splitlines()]

@@ -23,6 +23,7 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore
 from chfa_conformance.matrix import build_matrix, write_matrix
+from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
     LEVEL_ORDER,
     OPTION_HELP,
@@ -297,7 +298,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     folder = config.getoption("--matrix")
     if folder:
         for path in write_matrix(build_matrix(results, settings, fail_on), Path(folder)):
-            terminalreporter.write_line(f"compliance matrix: {path}")
+            terminalreporter.write_line(f"compliance matrix: {one_line(str(path))}")
 
 
 def _shown(path: Path, config: pytest.Config) -> Path:

@@ -41,7 +41,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     MAX_FINDINGS_SHOWN of each requirement, then a count), its own output, how to replay."""
     case = result.case
     lines = [
-        f"{_what_failed(result)} in case {case.id} ({one_line(str(case.path))}:{case.line}): {one_line(case.description)}",
+        f"{_what_failed(result)} in case {one_line(case.id)} ({one_line(str(case.path))}:{case.line}): {one_line(case.description)}",
         f"candidate {result.candidate}: expected {result.expected_count} alert(s), delivered {result.delivered_count}",
     ]
     overrides = case.scenario.profile.changes_from(spec.profile)
@@ -60,7 +60,7 @@ def describe_failure(result: CaseResult, spec: Spec, replay: str) -> str:
     if result.stderr.strip():
         lines.append("candidate's own output, stderr or prints (last lines):")
         lines += ["    " + visible(line) for line in result.stderr.strip().splitlines()[-10:]]
-    lines.append(f"replay: {replay}")
+    lines.append(f"replay: {one_line(replay)}")
     return "\n".join(lines)
 
 
