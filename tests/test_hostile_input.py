@@ -8,6 +8,7 @@ holding a marker string, which must never appear in anything the suite prints or
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -151,6 +152,36 @@ def test_schema_folder_without_its_mmc_import_fails_closed_in_validate(
     code, lines, err = _cli(["validate", str(corpus["response-datetime-without-zone"]), "--duis-xsd", str(partial)], capsys)
     assert code == 2 and lines == []
     assert err.count("\n") == 1 and "imports 'MMC Schema V5.1.xsd', which is not in" in err
+
+
+@pytest.mark.parametrize("kind", ["huge", "fifo", "dev-zero", "outside-the-folder"])
+def test_a_schema_folder_file_that_is_huge_or_not_a_file_is_refused_unread(
+    kind: str, official_duis: Path, tmp_path: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 400 MB imported schema took 6 GB before failing as 'unknown error' blamed on the DUIS file."""
+    folder = tmp_path / "duis"
+    folder.mkdir()
+    for path in official_duis.iterdir():
+        if not path.name.startswith("MMC Schema V5.1"):
+            shutil.copy(path, folder / path.name)
+    mmc = folder / "MMC Schema V5.1.xsd"
+    if kind == "huge":
+        with mmc.open("wb") as sparse:
+            sparse.truncate(400 * 1024 * 1024)  # no disk used, nothing to read but its size
+        expected = f"{mmc}: cannot read the schema: 419430400 bytes exceeds the 8388608-byte limit (not read)"
+    elif kind == "fifo":
+        os.mkfifo(mmc)
+        expected = f"{mmc}: cannot read the schema: not a regular file"
+    elif kind == "dev-zero":
+        mmc.symlink_to("/dev/zero")
+        expected = f"{mmc}: cannot read the schema: not a regular file"
+    else:
+        duis = folder / "DUIS Schema V5.1.xsd"
+        duis.write_bytes(duis.read_bytes().replace(b'schemaLocation="MMC Schema V5.1.xsd"', b'schemaLocation="../../../etc/passwd"'))
+        expected = f"{duis}: imports '../../../etc/passwd', which is not in {folder}"
+    code, lines, err = _cli(["validate", str(corpus["response-datetime-without-zone"]), "--duis-xsd", str(folder)], capsys)
+    assert code == 2 and lines == []
+    assert err == f"chfa-conformance: {expected}\n"
 
 
 def _prolog_scan_finds_doctype(document: bytes) -> bool:

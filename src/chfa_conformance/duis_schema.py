@@ -21,6 +21,7 @@ from typing import Any
 
 from lxml import etree
 
+from chfa_conformance.bounded_read import FileNotRead, read_bounded
 from chfa_conformance.errors import SchemaLoadError
 from chfa_conformance.specs import Profile
 from chfa_conformance.xml_safety import hardened_parser
@@ -30,6 +31,7 @@ _OFFICIAL_NAME = re.compile(r"DUIS Schema V(?P<version>[0-9]+\.[0-9]+)(?P<letter
 COMPACT_WITH_ALERT = "chfa-alert.xsd"
 COMPACT_WITHOUT_ALERT = "chfa-alert-pre-5.1.xsd"
 MAX_ERRORS_SHOWN = 3
+MAX_SCHEMA_FILE_BYTES = 8 * 1024 * 1024  # the official files are about 240 KB each
 _DATE_TYPES = frozenset({"dateTime", "date", "time", "duration", "gYear", "gYearMonth", "gMonth", "gMonthDay", "gDay"})
 _XML_SPACE = " \t\r\n"
 
@@ -208,19 +210,23 @@ def _require_imports(path: Path, folder: Path, seen: dict[Path, etree._ElementTr
     """Walk xs:import/xs:include before compiling, so a missing file is an error, not a warning."""
     if path in seen:
         return
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise SchemaLoadError(f"{path}: schema file is missing")
-    try:
-        document = etree.parse(str(path), hardened_parser())
-    except (etree.XMLSyntaxError, OSError) as exc:
+    try:  # bounded: a folder someone else filled may hold /dev/zero, a FIFO or gigabytes
+        data = read_bounded(path, MAX_SCHEMA_FILE_BYTES)
+        document = etree.ElementTree(etree.fromstring(data, hardened_parser(), base_url=str(path)))
+    except FileNotRead as exc:
+        raise SchemaLoadError(f"{path}: cannot read the schema: {exc.reason}") from exc
+    except etree.XMLSyntaxError as exc:
         raise SchemaLoadError(f"{path}: not a readable schema: {' '.join(str(exc).split())}") from exc
     seen[path] = document
     for element in document.getroot().iter(f"{{{XS}}}import", f"{{{XS}}}include"):
         location = element.get("schemaLocation")
         if location is None:
             continue
-        target = folder / urllib.parse.unquote(location)
-        if not target.is_file():
+        name = urllib.parse.unquote(location).rsplit("/", 1)[-1]  # as _FolderResolver serves it: from `folder` only
+        target = folder / name
+        if name in ("", ".", "..") or (not target.exists() and not target.is_symlink()):
             raise SchemaLoadError(f"{path}: imports {location!r}, which is not in {folder}")
         _require_imports(target, folder, seen)
 
