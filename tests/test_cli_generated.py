@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import subprocess
@@ -171,3 +172,26 @@ def test_every_option_and_argument_says_what_it_is(command: str) -> None:
     commands = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
     unexplained = [action.dest for action in commands.choices[command]._actions if not action.help]
     assert unexplained == []
+
+
+def test_generate_finds_the_entry_of_the_project_named_and_takes_a_text_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From another folder the default entry was looked up there; pytest's --hypothesis-seed=abc had no CLI twin."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["--project", str(PROJECT), "generate", "--seed", "abc", "--candidate", MUTANT]) == 1
+    printed = capsys.readouterr().out
+    assert f"{PROJECT / 'cases' / 'generated.yaml'}: FAIL (" in printed and "seed abc)" in printed
+    assert f"search again: chfa-conformance generate {PROJECT / 'cases' / 'generated.yaml'} --seed=abc " in printed
+
+
+def test_check_reads_every_case_file_before_running_any(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken file named last, or a FIFO in a folder, stops the run before the first case runs."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text((PROJECT / "cases" / "electricity-only.yaml").read_text())
+    os.mkfifo(folder / "b.yaml")
+    assert main(["--project", str(PROJECT), "check", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"chfa-conformance: {folder / 'b.yaml'}: cannot read: not a regular file\n"
+    assert ": pass (" not in captured.out and ": FAIL (" not in captured.out

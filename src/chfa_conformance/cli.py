@@ -29,7 +29,7 @@ from chfa_conformance.duis_schema import SchemaSet, compact_schemas, official_sc
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, project_specs, run_case
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
-from chfa_conformance.generation import SHRINK_RUNS, Search, explore
+from chfa_conformance.generation import SHRINK_RUNS, Search, explore, parse_seed
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
@@ -60,8 +60,9 @@ def _check(args: argparse.Namespace) -> int:
     for line in header_lines(settings):
         print(line)
     results = []
-    for path in _case_files(args.cases):
-        entry = load_entry(path, settings.spec, settings.schemas_dir)
+    # every file is read before any runs: a broken one stops the run at once, not after hours
+    entries = [(path, load_entry(path, settings.spec, settings.schemas_dir)) for path in _case_files(args.cases)]
+    for path, entry in entries:
         if isinstance(entry, Generation):
             result = _search(entry, settings, args, Search(entry.examples, secrets.randbelow(2**32), args.fail_on))
         else:
@@ -82,12 +83,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _case_files(paths: Sequence[Path]) -> list[Path]:
-    """The case files named, a folder standing for the case files below it (as pytest collects them)."""
+    """The case files named, a folder standing for the case files below it; a FIFO or a broken
+    link among them is kept, so reading it names the problem instead of skipping it."""
     found: list[Path] = []
     for path in paths:
         if not path.is_dir():
             found.append(path)
-        elif inside := sorted(f for f in path.rglob("*") if f.suffix in CASE_SUFFIXES and f.is_file()):
+        elif inside := sorted(f for f in path.rglob("*") if f.suffix in CASE_SUFFIXES and not f.is_dir()):
             found += inside
         else:
             raise SourceError(path, None, f"is a folder with no case file ({', '.join(CASE_SUFFIXES)}) below it")
@@ -99,15 +101,24 @@ def _generate(args: argparse.Namespace) -> int:
     settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout)
     if args.save_failures:
         writable_folder(args.save_failures, "--save-failures")
-    entry = load_entry(args.file, settings.spec, settings.schemas_dir)
+    file = args.file if args.file is not None else _shown(args.project.absolute() / "cases" / "generated.yaml")
+    entry = load_entry(file, settings.spec, settings.schemas_dir)
     if not isinstance(entry, Generation):
-        raise SourceError(args.file, 1, "is not a generated-scenarios entry (no generate: block)")
+        raise SourceError(file, 1, "is not a generated-scenarios entry (no generate: block)")
     chosen = args.seed if args.seed is not None else secrets.randbelow(2**32)
     search = Search(entry.thorough_examples if args.thorough else entry.examples, chosen, args.fail_on, args.shrink_runs)
     for line in header_lines(settings):
         print(line)
     result = _search(entry, settings, args, search)
     return 1 if result.error or failing(result.findings, settings.spec, args.fail_on) else 0
+
+
+def _shown(path: Path) -> Path:
+    """Relative to the working folder when under it, so the lines printed stay short."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, search: Search) -> CaseResult:
@@ -281,10 +292,12 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check, thorough=False, save_failures=None)
     generate = commands.add_parser("generate", help="search with generated scenarios (a generate: entry)")
     generate.add_argument(
-        "file", type=Path, nargs="?", default=Path("cases/generated.yaml"), metavar="FILE", help="the entry (default: %(default)s)"
+        "file", type=Path, nargs="?", default=None, metavar="FILE", help="the entry (default: cases/generated.yaml of --project)"
     )
     _add_run_options(generate)
-    generate.add_argument("--seed", type=int, default=None, help="repeat a search (default: a fresh seed, printed)")
+    generate.add_argument(
+        "--seed", type=parse_seed, default=None, help="repeat a search, as pytest's --hypothesis-seed (default: a fresh seed, printed)"
+    )
     generate.add_argument("--thorough", action="store_true", help=OPTION_HELP["--thorough"])
     generate.add_argument("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N", help=OPTION_HELP["--shrink-runs"])
     generate.add_argument("--save-failures", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--save-failures"])

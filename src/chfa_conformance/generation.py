@@ -56,6 +56,16 @@ from chfa_conformance.scenario import build_scenario, no_line
 from chfa_conformance.strategies import scenarios
 
 Seed = int | str
+
+
+def parse_seed(text: str) -> Seed:
+    """A seed as hypothesis' --hypothesis-seed takes it: a number, else the text itself."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 SHRINK_RUNS = 200
 BATCH_EXAMPLES = 1000
 

@@ -21,7 +21,7 @@ from chfa_conformance.cases import CASE_SUFFIXES, Case, Generation, load_entry
 from chfa_conformance.errors import SchemaLoadError, SourceError
 from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings, run_case
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
-from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore
+from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore, parse_seed
 from chfa_conformance.matrix import build_matrix, write_matrix
 from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
@@ -105,12 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _seed(given: str | None) -> Seed:
     """The seed for generated scenarios: hypothesis' own --hypothesis-seed, else a fresh one (printed)."""
-    if given is None:
-        return secrets.randbelow(2**32)
-    try:
-        return int(given)
-    except ValueError:
-        return given
+    return secrets.randbelow(2**32) if given is None else parse_seed(given)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
