@@ -141,14 +141,19 @@ def test_a_recovering_parser_would_have_hidden_both_faults(corpus: dict[str, Pat
     assert "recover=True" not in sources and "huge_tree=True" not in sources and "resolve_entities=True" not in sources
 
 
+def _official_schemas_without_mmc_51(official_duis: Path, folder: Path) -> Path:
+    """A copy of the official schema folder lacking the MMC file DUIS 5.1 imports."""
+    folder.mkdir()
+    for path in official_duis.iterdir():
+        if not path.name.startswith("MMC Schema V5.1"):
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
 def test_schema_folder_without_its_mmc_import_fails_closed_in_validate(
     official_duis: Path, tmp_path: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    partial = tmp_path / "duis"
-    partial.mkdir()
-    for path in official_duis.iterdir():
-        if not path.name.startswith("MMC Schema V5.1"):
-            shutil.copy(path, partial / path.name)
+    partial = _official_schemas_without_mmc_51(official_duis, tmp_path / "duis")
     code, lines, err = _cli(["validate", str(corpus["response-datetime-without-zone"]), "--duis-xsd", str(partial)], capsys)
     assert code == 2 and lines == []
     assert err.count("\n") == 1 and "imports 'MMC Schema V5.1.xsd', which is not in" in err
@@ -159,11 +164,7 @@ def test_a_schema_folder_file_that_is_huge_or_not_a_file_is_refused_unread(
     kind: str, official_duis: Path, tmp_path: Path, corpus: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A 400 MB imported schema took 6 GB before failing as 'unknown error' blamed on the DUIS file."""
-    folder = tmp_path / "duis"
-    folder.mkdir()
-    for path in official_duis.iterdir():
-        if not path.name.startswith("MMC Schema V5.1"):
-            shutil.copy(path, folder / path.name)
+    folder = _official_schemas_without_mmc_51(official_duis, tmp_path / "duis")
     mmc = folder / "MMC Schema V5.1.xsd"
     if kind == "huge":
         with mmc.open("wb") as sparse:
