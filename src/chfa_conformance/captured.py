@@ -13,7 +13,7 @@ from pathlib import Path
 
 from chfa_conformance.bounded_read import FileNotRead, read_bounded
 from chfa_conformance.duis_schema import SchemaSet
-from chfa_conformance.printable import one_line
+from chfa_conformance.printable import flattened, one_line
 from chfa_conformance.signatures import DspCertificate, verify_signature
 from chfa_conformance.xml_safety import MAX_DOCUMENT_BYTES, XmlProblem, parse_untrusted
 
@@ -34,7 +34,7 @@ class FileVerdict:
 
     def line(self) -> str:
         """One printable line, whatever bytes the file name or the reason hold."""
-        return f"{one_line(self.path)}: {self.verdict}: {one_line(' '.join(self.reason.split()))}"
+        return f"{one_line(self.path)}: {self.verdict}: {flattened(self.reason)}"
 
 
 def read_captured(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes | FileVerdict:

@@ -31,14 +31,14 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Search, explore, parse_seed
 from chfa_conformance.matrix import build_matrix, write_matrix
+from chfa_conformance.options import add_run_options
 from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
-    OPTION_HELP,
     describe_failure,
     failing,
     header_lines,
-    positive_seconds,
     replay_command,
+    shown_from,
     whole_number,
     writable_folder,
 )
@@ -101,7 +101,7 @@ def _generate(args: argparse.Namespace) -> int:
     settings = build_settings(args.project, args.candidate, args.duis_xsd, args.case_timeout)
     if args.save_failures:
         writable_folder(args.save_failures, "--save-failures")
-    file = args.file if args.file is not None else _shown(args.project.absolute() / "cases" / "generated.yaml")
+    file = args.file if args.file is not None else shown_from(args.project.absolute() / "cases" / "generated.yaml", Path.cwd())
     entry = load_entry(file, settings.spec, settings.schemas_dir)
     if not isinstance(entry, Generation):
         raise SourceError(file, 1, "is not a generated-scenarios entry (no generate: block)")
@@ -111,14 +111,6 @@ def _generate(args: argparse.Namespace) -> int:
         print(line)
     result = _search(entry, settings, args, search)
     return 1 if result.error or failing(result.findings, settings.spec, args.fail_on) else 0
-
-
-def _shown(path: Path) -> Path:
-    """Relative to the working folder when under it, so the lines printed stay short."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 def _search(entry: Generation, settings: RunSettings, args: argparse.Namespace, search: Search) -> CaseResult:
@@ -272,10 +264,7 @@ def _signing_material(catalogue: Any, folder: Path) -> list[Path]:
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:
     """The options check and generate share with the pytest plugin."""
-    command.add_argument("--candidate", default="reference", help=OPTION_HELP["--candidate"])
-    command.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
-    command.add_argument("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help=OPTION_HELP["--case-timeout"])
-    command.add_argument("--fail-on", choices=("must", "should", "may"), default="should", help=OPTION_HELP["--fail-on"])
+    add_run_options(command.add_argument, ["--candidate", "--duis-xsd", "--case-timeout", "--fail-on"], Path)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -287,8 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run case files against a candidate")
     check.add_argument("cases", nargs="+", type=Path, metavar="CASE", help="case files, or folders standing for the case files below them")
     _add_run_options(check)
-    check.add_argument("--matrix", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--matrix"])
-    check.add_argument("--dsp-cert", type=Path, action="append", default=[], metavar="PEM", help=OPTION_HELP["--dsp-cert"])
+    add_run_options(check.add_argument, ["--matrix", "--dsp-cert"], Path)
     check.set_defaults(run=_check, thorough=False, save_failures=None)
     generate = commands.add_parser("generate", help="search with generated scenarios (a generate: entry)")
     generate.add_argument(
@@ -298,15 +286,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--seed", type=parse_seed, default=None, help="repeat a search, as pytest's --hypothesis-seed (default: a fresh seed, printed)"
     )
-    generate.add_argument("--thorough", action="store_true", help=OPTION_HELP["--thorough"])
-    generate.add_argument("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N", help=OPTION_HELP["--shrink-runs"])
-    generate.add_argument("--save-failures", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--save-failures"])
+    add_run_options(generate.add_argument, ["--thorough", "--shrink-runs", "--save-failures"], Path)
     generate.set_defaults(run=_generate, dsp_cert=[])
     stream = commands.add_parser("stream", help="judge a wave case of any size chunk by chunk (reference emitter)")
     stream.add_argument("case", type=Path, metavar="CASE", help="a case file with a wave: block")
     stream.add_argument("--hubs", type=whole_number(1), default=None, help="override the wave's number of hubs")
     stream.add_argument("--chunk-hubs", type=whole_number(1), default=CHUNK_HUBS, metavar="N", help="hubs per chunk (default %(default)s)")
-    stream.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
+    add_run_options(stream.add_argument, ["--duis-xsd"], Path)
     stream.set_defaults(run=_stream)
     emit = commands.add_parser("emit", help="print the reference emitter's alerts for a case file")
     emit.add_argument("case", type=Path, metavar="CASE", help="the case file whose scenario the emitter answers")
@@ -315,7 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     selftest.add_argument("--catalogue", default="tests.mutants.catalogue", help="module with MUTANTS and VARIANTS")
     selftest.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this mutant or variant")
     selftest.add_argument("--workers", type=whole_number(1), default=2, help="processes running mutants side by side (default %(default)s)")
-    selftest.add_argument("--duis-xsd", type=Path, default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
+    add_run_options(selftest.add_argument, ["--duis-xsd"], Path)
     selftest.set_defaults(run=_selftest)
     validate = commands.add_parser("validate", help="check files against the DUIS schema of their schemaVersion")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE", help="captured DUIS messages")

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from chfa_conformance.generation import Exploration, Falsified
-from chfa_conformance.printable import one_line
+from chfa_conformance.printable import flattened, one_line
 from chfa_conformance.report import describe_failure
 from chfa_conformance.specs import Spec
 
@@ -37,7 +37,7 @@ def case_file_text(exploration: Exploration, falsified: Falsified, replay: str, 
     ]
     if falsified.note:
         comments.append(f"Note: {falsified.note}")
-    header = "".join(f"# {one_line(_one_line(line))}\n" for line in comments)  # a path may hold any byte
+    header = "".join(f"# {flattened(line)}\n" for line in comments)  # a path may hold any byte
     return header + dump_case(case_document(exploration, falsified))
 
 
@@ -111,12 +111,8 @@ def file_name(falsified: Falsified) -> str:
 
 def _how_it_fails(falsified: Falsified) -> str:
     if falsified.result.error is not None:
-        return f"a candidate error ({_one_line(falsified.result.error)}), on a scenario exercising {', '.join(falsified.requirements)}"
+        return f"a candidate error ({flattened(falsified.result.error)}), on a scenario exercising {', '.join(falsified.requirements)}"
     return ", ".join(falsified.requirements)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def describe_generated_failure(exploration: Exploration, spec: Spec, replay: str, search_again: str, saved: str | None) -> str:

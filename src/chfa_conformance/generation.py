@@ -103,6 +103,11 @@ class Falsified:
         return self.result.error is not None
 
     @property
+    def fault(self) -> tuple[bool, frozenset[str]]:
+        """What identifies the fault: a candidate error or not, and the ids."""
+        return self.candidate_error, frozenset(self.requirements)
+
+    @property
     def failed(self) -> str:
         """What failed, in a few words: the ids, or that the candidate itself failed."""
         return "a candidate error" if self.candidate_error else ", ".join(self.requirements)
@@ -169,9 +174,10 @@ class _CandidateFailed(Exception):
         self.candidate_error = candidate_error
         self.key = scenario_key(data)
 
-    def same_as(self, other: _CandidateFailed) -> bool:
-        """Whether this failure is `other`'s fault again: both candidate errors, or the same ids."""
-        return (self.candidate_error, set(self.requirements)) == (other.candidate_error, set(other.requirements))
+    @property
+    def fault(self) -> tuple[bool, frozenset[str]]:
+        """As Falsified.fault: a candidate error or not, and the ids."""
+        return self.candidate_error, frozenset(self.requirements)
 
 
 @dataclass
@@ -367,8 +373,7 @@ def _confirmed(falsified: Falsified, run: RunSettings, fail_on: str) -> Falsifie
     """The shrunk failure, run once more: a candidate that does not fail the same way again gets
     a note, since its saved file may replay passing (not counted as a shrink run)."""
     again = _failure_of(falsified.case, falsified.data, run_case(falsified.case, run), run, fail_on)
-    first = _CandidateFailed(falsified.case, falsified.data, falsified.result, falsified.requirements, falsified.candidate_error)
-    if again is not None and again.same_as(first):
+    if again is not None and again.fault == falsified.fault:
         return falsified
     if again is None:
         seen = "passed"

@@ -16,6 +16,11 @@ def one_line(text: str) -> str:
     return visible(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
 
 
+def flattened(text: str) -> str:
+    """Any run of white space as one space, the rest as one_line shows it: a message on one line."""
+    return visible(" ".join(text.split()))
+
+
 def visible(text: str) -> str:
     """Control characters shown as escapes; a byte that is not UTF-8 (a surrogate escape in a
     file name) as a backslash escape, so printing cannot fail."""

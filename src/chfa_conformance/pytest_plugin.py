@@ -23,16 +23,15 @@ from chfa_conformance.evaluation import CaseResult, RunSettings, build_settings,
 from chfa_conformance.generated_failures import describe_generated_failure, save_failure
 from chfa_conformance.generation import SHRINK_RUNS, Exploration, Search, Seed, explore, parse_seed
 from chfa_conformance.matrix import build_matrix, write_matrix
+from chfa_conformance.options import add_run_options
 from chfa_conformance.printable import one_line
 from chfa_conformance.report import (
     LEVEL_ORDER,
-    OPTION_HELP,
     describe_failure,
     failing,
     header_lines,
-    positive_seconds,
     replay_command,
-    whole_number,
+    shown_from,
     writable_folder,
 )
 
@@ -54,19 +53,17 @@ EXPLORATIONS = pytest.StashKey[list[Exploration]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chfa-conformance", "CH firmware activation alert conformance")
-    group.addoption("--candidate", default="reference", help=OPTION_HELP["--candidate"])
-    group.addoption("--duis-xsd", default=None, metavar="DIR", help=OPTION_HELP["--duis-xsd"])
+    add_run_options(group.addoption, ["--candidate", "--duis-xsd"])
     group.addoption(
         "--requirement", action="append", default=[], metavar="ID", help="run only cases marked with this requirement id (repeatable)"
     )
-    group.addoption("--case-timeout", type=positive_seconds, default=None, metavar="SECONDS", help=OPTION_HELP["--case-timeout"])
-    group.addoption("--fail-on", choices=("must", "should", "may"), default="should", help=OPTION_HELP["--fail-on"])
-    group.addoption("--matrix", default=None, metavar="DIR", help=OPTION_HELP["--matrix"])
-    group.addoption("--dsp-cert", action="append", default=[], metavar="PEM", help=OPTION_HELP["--dsp-cert"])
+    add_run_options(group.addoption, ["--case-timeout", "--fail-on", "--matrix", "--dsp-cert"])
     group.addoption("--specs", default=None, metavar="DIR", help="requirements and profile folder (default: specs/ beside pytest.ini)")
-    group.addoption("--thorough", action="store_true", help=OPTION_HELP["--thorough"])
-    group.addoption("--shrink-runs", type=whole_number(0), default=SHRINK_RUNS, metavar="N", help=OPTION_HELP["--shrink-runs"])
-    group.addoption("--save-failures", default=None, metavar="DIR", help=OPTION_HELP["--save-failures"] + " (keep DIR inside the project)")
+    add_run_options(
+        group.addoption,
+        ["--thorough", "--shrink-runs", "--save-failures"],
+        help_notes={"--save-failures": " (keep DIR inside the project)"},
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,7 +134,7 @@ def _named_on_command_line(file_path: Path, session: pytest.Session) -> bool:
 class CaseFile(pytest.File):
     def collect(self) -> Iterator[CaseItem | GeneratedItem]:
         settings = self.config.stash[SETTINGS]
-        entry = load_entry(self.path, settings.spec, settings.schemas_dir, _shown(self.path, self.config))
+        entry = load_entry(self.path, settings.spec, settings.schemas_dir, shown_from(self.path, self.config.invocation_params.dir))
         item: CaseItem | GeneratedItem
         if isinstance(entry, Generation):
             item = GeneratedItem.from_parent(self, name=entry.id, generation=entry)
@@ -211,7 +208,7 @@ class GeneratedItem(pytest.Item):
         if generated.save_to is not None:
             saved = save_failure(exploration, generated.save_to, lambda path: _replay(path, self.config), search_again)
         replay = _replay(saved, self.config) if saved is not None else search_again
-        shown = str(_shown(saved, self.config)) if saved is not None else None
+        shown = str(shown_from(saved, self.config.invocation_params.dir)) if saved is not None else None
         raise CaseFailed(describe_generated_failure(exploration, settings.spec, replay, search_again, shown))
 
     def _search_again(self) -> str:
@@ -248,7 +245,9 @@ def _replay(path: Path, config: pytest.Config, options: list[str] | None = None)
         before.append(f"--specs={config.getoption('--specs')}")
     settings = config.stash[SETTINGS]
     certs = config.getoption("--dsp-cert")
-    return replay_command(str(_shown(path, config)), settings.candidate.name, config.getoption("--duis-xsd"), certs, before)
+    return replay_command(
+        str(shown_from(path, config.invocation_params.dir)), settings.candidate.name, config.getoption("--duis-xsd"), certs, before
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -294,12 +293,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if folder:
         for path in write_matrix(build_matrix(results, settings, fail_on), Path(folder)):
             terminalreporter.write_line(f"compliance matrix: {one_line(str(path))}")
-
-
-def _shown(path: Path, config: pytest.Config) -> Path:
-    """The path as the user would type it from where pytest was started."""
-    start = config.invocation_params.dir
-    return path.relative_to(start) if path.is_relative_to(start) else path
 
 
 def _label_for_allure(case: Case, result: CaseResult) -> None:

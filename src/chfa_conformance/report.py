@@ -77,17 +77,9 @@ def _finding_lines(finding: Finding, spec: Spec) -> list[str]:
     return [*lines, f"    {evidence}"] if evidence else lines
 
 
-OPTION_HELP = {  # shared by the pytest options and the CLI's, so both say the same
-    "--candidate": 'reference | python:module:function | cmd:"command line" | http://host:port/path (default: reference)',
-    "--duis-xsd": "validate against the official DUIS schema files in DIR instead of the compact schemas",
-    "--case-timeout": "time limit per case for the candidate (default 60)",
-    "--fail-on": "lowest requirement level whose findings fail a case (default should)",
-    "--matrix": "write the compliance matrix (JSON, Markdown, HTML) into DIR",
-    "--dsp-cert": "verify each alert's signature against this DSP certificate (repeatable; judges SIGNED)",
-    "--thorough": "generated scenarios: draw the nightly number of examples (thorough_examples) instead of the CI number",
-    "--shrink-runs": "generated scenarios: candidate runs spent shrinking a failure (default %(default)s; lower for slow cmd: candidates)",
-    "--save-failures": "generated scenarios: write each shrunk failure into DIR as a case file that replays it",
-}
+def shown_from(path: Path, start: Path) -> Path:
+    """The path as the user would type it from `start`: relative when under it, so lines stay short."""
+    return path.relative_to(start) if path.is_relative_to(start) else path
 
 
 MAX_CASE_SECONDS = 86400
